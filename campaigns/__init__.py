@@ -1,0 +1,1 @@
+"""The domain: data model, portfolio import, compliance, scheduling and reports."""

@@ -1,0 +1,138 @@
+"""`main.py demo`: a run on the embedded defaults through the production code paths.
+
+For now (foundation): generate one synthetic portfolio per country, with a few broken rows,
+import each into a fresh SQLite database, import one again to show it is idempotent, and print
+the portfolio per country, segment (days past due) and time zone.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from campaigns import db
+from campaigns.geography import SUPPORTED_COUNTRIES
+from campaigns.portfolio.generator import GeneratorOptions, write_portfolio
+from campaigns.portfolio.importer import ImportOptions, ImportReport, import_portfolio
+from campaigns.reports import PortfolioSummary, portfolio_summary
+from config.settings import Settings
+
+__all__ = ["run_demo"]
+
+_COUNTRIES = ("MX", "CO", "PE", "CL", "US")
+_CREDITORS = {
+    "MX": "Financiera del Norte",
+    "CO": "Banco Cafetero",
+    "PE": "Caja Andina",
+    "CL": "Retail Austral",
+    "US": "Lakeside Credit",
+}
+
+
+def _import_line(console: Console, country: str, report: ImportReport) -> None:
+    console.print(
+        f"  {country}: {report.rows:,} rows → [green]{report.imported:,} imported[/green], "
+        f"{report.updated:,} updated, {report.unchanged:,} unchanged, "
+        f"[red]{report.rejected:,} rejected[/red] ({report.seconds:.2f} s)"
+    )
+    for error in report.errors[:2]:
+        console.print(f"      row {error.row}, {error.column}: {error.reason}", highlight=False)
+
+
+def _print_summary(console: Console, summary: PortfolioSummary) -> None:
+    table = Table(title="Portfolio per country", title_justify="left")
+    for name in ("country", "debtors", "accounts", "phones", "balance"):
+        table.add_column(name, justify="left" if name in ("country", "balance") else "right")
+    for line in summary.countries:
+        balance = ", ".join(f"{v:,.2f} {c}" for c, v in sorted(line.balance.items()))
+        table.add_row(
+            line.country, f"{line.debtors:,}", f"{line.accounts:,}", f"{line.phones:,}", balance
+        )
+    console.print(table)
+
+    table = Table(title="Segments (days past due)", title_justify="left")
+    for name in ("country", "segment", "accounts", "balance"):
+        table.add_column(name, justify="right" if name in ("accounts", "balance") else "left")
+    for seg in summary.segments:
+        table.add_row(
+            seg.country, seg.segment, f"{seg.accounts:,}", f"{seg.balance:,.2f} {seg.currency}"
+        )
+    console.print(table)
+
+    table = Table(title="Time zones a call window must respect", title_justify="left")
+    for name in ("country", "zone", "phones"):
+        table.add_column(name, justify="right" if name == "phones" else "left")
+    for (country, zone), count in sorted(summary.zones.items()):
+        table.add_row(country, zone, f"{count:,}")
+    console.print(table)
+    for country in sorted({c for c, _ in summary.zones}):
+        console.print(
+            f"  {country}: {summary.multi_zone[country]:,} phones have more than one candidate "
+            f"zone (the window must hold in all), {summary.no_zone[country]:,} have none"
+        )
+
+
+async def run_demo(settings: Settings, console: Console, *, rows: int, seed: int) -> int:
+    """Run the demo; returns the process exit code."""
+    if set(_COUNTRIES) - set(SUPPORTED_COUNTRIES):
+        raise AssertionError("demo countries must be supported")
+    workdir = Path(settings.var_dir) / "demo"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    url = f"sqlite+aiosqlite:///{workdir / 'recaudo-demo.db'}"
+    engine = db.create_engine(url)
+    try:
+        console.rule("[bold]Recaudo demo[/bold] — portfolio import")
+        console.print(f"database: {url} (fresh)")
+        await db.upgrade(engine)
+        console.print(f"schema migrated to revision {db.head_revision()}")
+        files: dict[str, Path] = {}
+        console.print(f"\n[bold]1. Synthetic portfolios[/bold] ({rows:,} debtors each, 2 % broken)")
+        for index, country in enumerate(_COUNTRIES):
+            path = workdir / f"cartera_{country.lower()}.csv"
+            options = GeneratorOptions(
+                rows=rows,
+                country=country,
+                seed=seed + index,
+                bad_row_fraction=0.02,
+                creditor=_CREDITORS[country],
+            )
+            write_portfolio(options, path)
+            files[country] = path
+            console.print(f"  {path}")
+        console.print("\n[bold]2. Import[/bold] (bad rows are reported and skipped)")
+        for country, path in files.items():
+            report = await import_portfolio(
+                engine,
+                ImportOptions(
+                    path=path,
+                    country=country,
+                    creditor=_CREDITORS[country],
+                    max_balance=settings.importer.max_balance,
+                    parallel_from_rows=settings.importer.parallel_from_rows,
+                ),
+            )
+            _import_line(console, country, report)
+        console.print("\n[bold]3. Import the Mexican file again[/bold] (idempotent: nothing new)")
+        report = await import_portfolio(
+            engine,
+            ImportOptions(
+                path=files["MX"],
+                country="MX",
+                creditor=_CREDITORS["MX"],
+                max_balance=settings.importer.max_balance,
+            ),
+        )
+        _import_line(console, "MX", report)
+        console.print("\n[bold]4. What is in the database[/bold]")
+        _print_summary(console, await portfolio_summary(engine))
+        console.print(
+            "\nNext: `python main.py import FILE --country MX` loads your own cartera "
+            f"(the demo's files are in {workdir})."
+        )
+    finally:
+        await engine.dispose()
+    return 0

@@ -1,0 +1,1 @@
+"""Portfolio import and synthetic portfolios."""

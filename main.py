@@ -1,0 +1,237 @@
+"""Recaudo's command line: `python main.py --help`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from config.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    help="Recaudo: compliant outbound IVR, agents and SMS for collection agencies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+portfolio_app = typer.Typer(help="Portfolios (carteras): synthetic files.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(portfolio_app, name="portfolio")
+
+err = Console(stderr=True)
+out = Console()
+_state: dict[str, Settings] = {}
+Country = Annotated[str, typer.Option("--country", "-c", help="MX, CO, PE, CL or US.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def settings() -> Settings:
+    return _state["settings"]
+
+
+@app.callback()
+def _main(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML settings file (or RECAUDO_CONFIG).")
+    ] = None,
+) -> None:
+    try:
+        _state["settings"] = load_settings(config)
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+
+
+def _country(value: str | None) -> str:
+    from campaigns.geography import SUPPORTED_COUNTRIES
+
+    country = (value or settings().default_country).upper()
+    if country not in SUPPORTED_COUNTRIES:
+        raise fail(f"--country {value}: not supported; use one of {', '.join(SUPPORTED_COUNTRIES)}")
+    return country
+
+
+# -- db ----------------------------------------------------------------------------------------
+
+
+def _migrate(action: str, revision: str | None) -> str | None:
+    """Run one migration action (or none) and return the database's revision after it."""
+    from campaigns import db
+
+    async def run() -> str | None:
+        engine = db.create_engine(settings().database_url)
+        try:
+            if action == "upgrade":
+                await db.upgrade(engine, revision or "head")
+            elif action == "downgrade":
+                await db.downgrade(engine, revision or "base")
+            return await db.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except db.DatabaseError as exc:
+        raise fail(str(exc)) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or update the schema."""
+    out.print(f"database at revision {_migrate('upgrade', revision)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. base or -1.")]) -> None:
+    """Take the schema back to an older revision (base = empty)."""
+    out.print(f"database at revision {_migrate('downgrade', revision)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database and of this code."""
+    from campaigns.db import head_revision
+
+    current = _migrate("current", None)
+    out.print(f"database: {current or 'empty'} · code: {head_revision()}")
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Portfolio CSV (UTF-8 or Latin-1; , ; tab or |).")],
+    country: Annotated[str | None, typer.Option("--country", "-c", help="MX CO PE CL US.")] = None,
+    strict: Annotated[bool, typer.Option(help="Any bad row and nothing changes.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    mapping: Annotated[Path | None, typer.Option(help="YAML: header → field overrides.")] = None,
+    creditor: Annotated[str | None, typer.Option(help="Creditor when no column says.")] = None,
+    decimal: Annotated[str | None, typer.Option(help="Decimal separator: . or ,")] = None,
+    date_order: Annotated[str | None, typer.Option(help="dmy or mdy for nn/nn/yyyy.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Date days past due count to (ISO).")] = None,
+) -> None:
+    """Validate a portfolio (cartera) CSV and load its good rows."""
+    from campaigns import db
+    from campaigns.portfolio.console import print_report
+    from campaigns.portfolio.errors import PortfolioError
+    from campaigns.portfolio.importer import ImportOptions, import_portfolio
+    from campaigns.portfolio.values import DateOrder
+
+    s = settings()
+    if decimal not in (None, ".", ","):
+        raise fail(f"--decimal {decimal!r}: use . or ,")
+    if date_order not in (None, "dmy", "mdy"):
+        raise fail(f"--date-order {date_order!r}: use dmy or mdy")
+    try:
+        as_of_date = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise fail(f"--as-of {as_of!r}: use an ISO date such as 2026-11-25") from None
+    options = ImportOptions(
+        path=file,
+        country=_country(country),
+        creditor=creditor or s.default_creditor,
+        strict=strict,
+        mapping=mapping,
+        decimal=decimal,
+        date_order=DateOrder(date_order) if date_order else None,
+        as_of=as_of_date,
+        workers=s.importer.workers,
+        batch_rows=s.importer.batch_rows,
+        parallel_from_rows=s.importer.parallel_from_rows,
+        max_balance=s.importer.max_balance,
+    )
+
+    async def run(progress: Progress | None) -> object:
+        engine = db.create_engine(s.database_url)
+        task = progress.add_task("importing", total=None) if progress else None
+
+        def tick(done: int, total: int) -> None:
+            if progress is not None and task is not None:
+                progress.update(task, completed=done, total=total)
+
+        try:
+            return await import_portfolio(engine, options, tick)
+        finally:
+            await engine.dispose()
+
+    show_bar = not as_json and file.exists() and file.stat().st_size > 300_000
+    try:
+        if show_bar:
+            columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn())
+            with Progress(*columns, BarColumn(), TimeRemainingColumn(), console=err) as bar:
+                report = asyncio.run(run(bar))
+        else:
+            report = asyncio.run(run(None))
+    except (PortfolioError, db.DatabaseError) as exc:
+        if as_json:
+            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        raise fail(str(exc)) from None
+    from campaigns.portfolio.importer import ImportReport
+
+    assert isinstance(report, ImportReport)
+    if as_json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print_report(report, out)
+    if not report.committed:
+        raise typer.Exit(1)
+
+
+# -- portfolio ---------------------------------------------------------------------------------
+
+
+@portfolio_app.command("generate")
+def portfolio_generate(
+    rows: Annotated[int, typer.Option(help="Data rows to write.")],
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    country: Annotated[str | None, typer.Option("--country", "-c", help="MX CO PE CL US.")] = None,
+    bad_rows: Annotated[float, typer.Option(help="Share of deliberately broken rows.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same file).")] = 7,
+) -> None:
+    """Write a realistic synthetic portfolio (names, area codes over every zone, balances…)."""
+    from campaigns.portfolio.generator import GeneratorOptions, write_portfolio
+
+    try:
+        options = GeneratorOptions(
+            rows=rows, country=_country(country), seed=seed, bad_row_fraction=bad_rows
+        )
+        written = write_portfolio(options, out_file)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot write {out_file}: {exc.strerror}") from None
+    out.print(f"wrote {written:,} rows to {out_file}")
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo_command(
+    rows: Annotated[int, typer.Option(help="Debtors per country.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """A whole run on the embedded defaults: generate portfolios, import them, summarise."""
+    from campaigns.demo import run_demo
+
+    try:
+        code = asyncio.run(run_demo(settings(), out, rows=rows, seed=seed))
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    raise typer.Exit(code)
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,163 @@
+"""The command line as a user runs it: a real `python main.py …` process each time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from campaigns import db
+from tests.conftest import PG_URL, require_postgres
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RECAUDO_")}
+    environ.update(env or {})
+    environ["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path) -> dict[str, str]:
+    return {"RECAUDO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+
+
+@pytest.fixture
+async def postgres_env() -> AsyncIterator[dict[str, str]]:
+    await require_postgres()
+    name = f"recaudo_cli_{uuid.uuid4().hex[:10]}"
+    admin = db.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f"CREATE DATABASE {name}"))
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield {"RECAUDO_DATABASE_URL": url}
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        await admin.dispose()
+
+
+def _migrations_up_and_down(env: dict[str, str]) -> None:
+    assert "database: empty" in cli("db", "current", env=env).stdout
+    up = cli("db", "upgrade", env=env)
+    assert up.returncode == 0, up.stderr
+    assert f"revision {db.head_revision()}" in up.stdout
+    down = cli("db", "downgrade", "base", env=env)
+    assert down.returncode == 0, down.stderr
+    assert "revision None" in down.stdout
+    assert cli("db", "upgrade", env=env).returncode == 0
+
+
+def test_migrations_up_and_down_on_sqlite(sqlite_env: dict[str, str]) -> None:
+    _migrations_up_and_down(sqlite_env)
+
+
+@pytest.mark.postgres
+def test_migrations_up_and_down_on_postgresql(postgres_env: dict[str, str]) -> None:
+    _migrations_up_and_down(postgres_env)
+
+
+def test_generate_then_import_json(tmp_path: Path, sqlite_env: dict[str, str]) -> None:
+    path = tmp_path / "cartera.csv"
+    made = cli(
+        "portfolio",
+        "generate",
+        "--rows",
+        "400",
+        "--country",
+        "MX",
+        "--out",
+        str(path),
+        "--bad-rows",
+        "0.05",
+        "--seed",
+        "5",
+    )
+    assert made.returncode == 0, made.stderr
+    assert cli("db", "upgrade", env=sqlite_env).returncode == 0
+    # 20 rows are broken; a "duplicated account" row also takes its original down with it.
+    accounts = [line.split(",", 1)[0] for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    originals = {a for a in accounts if a and accounts.count(a) > 1}
+    expected_rejected = 20 + len(originals)
+
+    strict = cli("import", str(path), "--country", "MX", "--strict", "--json", env=sqlite_env)
+    assert strict.returncode == 1
+    refused = json.loads(strict.stdout)
+    assert refused["committed"] is False
+    assert refused["rejected"] == expected_rejected
+
+    done = cli("import", str(path), "--country", "MX", "--json", env=sqlite_env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["imported"] + report["rejected"] == 400
+    assert report["rejected"] == expected_rejected
+    assert {"row", "column", "reason"} == set(report["errors"][0])
+
+    again = json.loads(cli("import", str(path), "--json", env=sqlite_env).stdout)
+    assert (again["imported"], again["updated"]) == (0, 0)
+    assert again["unchanged"] == 400 - expected_rejected
+
+    table = cli("import", str(path), env=sqlite_env)
+    assert table.returncode == 0
+    assert "Rejected rows in" in table.stdout
+    assert f"unchanged {400 - expected_rejected}" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import", "/nonexistent/cartera.csv"], "no such file"),
+        (["import", "README.md", "--country", "AR"], "--country AR: not supported"),
+        (["import", "README.md", "--decimal", "x"], "--decimal 'x': use . or ,"),
+        (["portfolio", "generate", "--rows", "0", "--out", "/tmp/x.csv"], "rows"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(
+    args: list[str], message: str, sqlite_env: dict[str, str]
+) -> None:
+    result = cli(*args, env=sqlite_env)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_import_into_an_unmigrated_database_says_how_to_fix_it(
+    tmp_path: Path, sqlite_env: dict[str, str]
+) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("cuenta,nombre,telefono,saldo\nA1,Ana Peña,5512345678,100\n", encoding="utf-8")
+    result = cli("import", str(path), env=sqlite_env)
+    assert result.returncode == 2
+    assert "python main.py db upgrade" in result.stderr
+
+
+def test_a_bad_setting_stops_every_command() -> None:
+    result = cli("db", "current", env={"RECAUDO_DEFAULT_COUNTRY": "XX"})
+    assert result.returncode == 2
+    assert "default_country" in result.stderr
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    result = cli("demo", "--rows", "150", env={"RECAUDO_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    for country in ("MX", "CO", "PE", "CL", "US"):
+        assert f"{country}: 150 rows →" in result.stdout
+    assert "0 imported, 0 updated, 147 unchanged" in result.stdout
+    assert "America/Chihuahua" in result.stdout
+    assert (tmp_path / "demo" / "recaudo-demo.db").exists()
