@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+from config.logging import configure_logging
 from config.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ def _main(
         _state["settings"] = load_settings(config)
     except SettingsError as exc:
         raise fail(str(exc)) from None
+    configure_logging(_state["settings"].log_level, _state["settings"].log_format)
 
 
 def _country(value: str | None) -> str:
@@ -155,18 +157,19 @@ def import_command(
 
     async def run(progress: Progress | None) -> object:
         engine = db.create_engine(s.database_url)
-        task = progress.add_task("importing", total=None) if progress else None
+        task = progress.add_task("reading", total=None) if progress else None
 
-        def tick(done: int, total: int) -> None:
+        def tick(phase: str, done: int, total: int | None) -> None:
             if progress is not None and task is not None:
-                progress.update(task, completed=done, total=total)
+                progress.update(task, description=phase, completed=done, total=total)
 
         try:
             return await import_portfolio(engine, options, tick)
         finally:
             await engine.dispose()
 
-    show_bar = not as_json and file.exists() and file.stat().st_size > 300_000
+    # A bar for files of more than a few thousand rows (about 150 bytes a row).
+    show_bar = not as_json and file.is_file() and file.stat().st_size > 500_000
     try:
         if show_bar:
             columns = (*Progress.get_default_columns()[:-1], MofNCompleteColumn())

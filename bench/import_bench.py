@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from campaigns import db  # noqa: E402
 from campaigns.portfolio.importer import ImportOptions, import_portfolio  # noqa: E402
+from config.logging import configure_logging  # noqa: E402
 from config.settings import load_settings  # noqa: E402
 
 TARGET_ROWS_PER_S = 50_000
@@ -131,6 +132,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=0, help="0 = one per CPU")
     args = parser.parse_args()
     rows = 100_000 if args.quick else args.rows
+    configure_logging("warning")
     with tempfile.TemporaryDirectory(prefix="recaudo-bench-") as tmp:
         csv_path = Path(tmp) / "cartera.csv"
         started = time.perf_counter()

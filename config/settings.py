@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./var/recaudo.db"
     default_country: Country = "MX"
     default_creditor: str = Field("ACME Financiera", min_length=1, max_length=120)
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = "warning"
     log_format: Literal["console", "json"] = "console"
     var_dir: Path = Path("var")
     importer: ImportSettings = ImportSettings()

@@ -161,3 +161,20 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "0 imported, 0 updated, 147 unchanged" in result.stdout
     assert "America/Chihuahua" in result.stdout
     assert (tmp_path / "demo" / "recaudo-demo.db").exists()
+
+
+def test_logs_hold_no_debtor_pii(tmp_path: Path, sqlite_env: dict[str, str]) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "cuenta,nombre,telefono,saldo\nA1,Ana Peña Ruiz,5512345678,100\nA2,Eva Sol,12,5\n",
+        encoding="utf-8",
+    )
+    env = {**sqlite_env, "RECAUDO_LOG_LEVEL": "debug", "RECAUDO_LOG_FORMAT": "json"}
+    assert cli("db", "upgrade", env=env).returncode == 0
+    result = cli("import", str(path), "--json", env=env)
+    assert result.returncode == 0
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    assert {e["event"] for e in events} >= {"import.started", "import.finished"}
+    assert all(e["level"] in {"info", "debug", "warning"} for e in events)
+    for secret in ("Ana", "Peña", "5512345678", "12345678", "100"):
+        assert secret not in result.stderr

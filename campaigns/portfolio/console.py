@@ -45,8 +45,8 @@ def print_report(report: ImportReport, console: Console) -> None:
             f"[bold green]imported {report.imported:,}[/bold green] · updated {report.updated:,} "
             f"· unchanged {report.unchanged:,} · [bold red]rejected {report.rejected:,}[/bold red]"
             + (
-                f" · {report.vanished:,} accounts of this creditor are not in this file "
-                "(kept, not deleted)"
+                f" · {report.vanished:,} accounts of this creditor were not loaded from this "
+                "file (absent or rejected; kept, not deleted)"
                 if report.vanished
                 else ""
             )

@@ -10,15 +10,15 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,15 +27,26 @@ from campaigns.enums import ImportStatus
 from campaigns.models import Base, ImportRun
 from campaigns.portfolio.columns import ColumnPlan, load_mapping, plan_columns
 from campaigns.portfolio.loader import PortfolioWriter
-from campaigns.portfolio.rows import RowContext, RowError, RowRecord, RowValidator
-from campaigns.portfolio.source import CsvSource, open_source
+from campaigns.portfolio.rows import (
+    RowContext,
+    RowError,
+    RowRecord,
+    RowValidator,
+    Validated,
+    init_worker,
+    validate_rows,
+    validate_span,
+)
+from campaigns.portfolio.source import CsvSource, Span, open_source
 from campaigns.portfolio.values import DateOrder, decimal_evidence
 from campaigns.segments import ensure_default_segments
 
 __all__ = ["ImportOptions", "ImportReport", "import_portfolio"]
 
-Progress = Callable[[int, int], None]
-_SQLITE_CACHE_KB = 131_072
+#: progress(phase, rows done, rows in all or None while still counting)
+Progress = Callable[[str, int, int | None], None]
+log = structlog.get_logger(__name__)
+_SQLITE_CACHE_KB = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,71 +108,57 @@ class ImportReport:
 @dataclass(frozen=True, slots=True)
 class _Scan:
     rows: int
+    spans: list[Span]
     duplicates: dict[str, list[int]]
     decimal_sep: str | None
 
 
-def _scan(source: CsvSource, plan: ColumnPlan) -> _Scan:
-    """Pass 1: count rows, find repeated account numbers, learn the decimal separator."""
+def _scan(source: CsvSource, plan: ColumnPlan, batch_rows: int, progress: Progress | None) -> _Scan:
+    """Pass 1: count rows, cut the file into spans, find repeated account numbers (by hash
+    first, confirmed on the strings only when hashes repeat), learn the decimal separator."""
     account_col, balance_col = plan.fields["account_number"], plan.fields["balance"]
-    first_row: dict[str, int] = {}
-    duplicates: dict[str, list[int]] = {}
+    width = max(account_col, balance_col)
+    seen: set[int] = set()
+    suspects: set[int] = set()
     evidence = {".": 0, ",": 0}
+    spans: list[Span] = []
     rows = 0
-    for number, cells in source.rows():
-        rows += 1
-        if len(cells) <= max(account_col, balance_col):
-            continue
-        account = cells[account_col].strip()
-        if account:
-            first = first_row.setdefault(account, number)
-            if first != number:
-                duplicates.setdefault(account, [first]).append(number)
-        balance = cells[balance_col]
-        if not balance.isdigit():
-            sep = decimal_evidence(balance)
-            if sep:
-                evidence[sep] += 1
+    for span, batch in source.spans(batch_rows):
+        spans.append(span)
+        rows += len(batch)
+        if progress:
+            progress("checking", rows, None)
+        for _, cells in batch:
+            if len(cells) <= width:
+                continue
+            account = cells[account_col].strip()
+            if account:
+                key = hash(account)
+                if key in seen:
+                    suspects.add(key)
+                else:
+                    seen.add(key)
+            balance = cells[balance_col]
+            if not balance.isdigit():
+                sep = decimal_evidence(balance)
+                if sep:
+                    evidence[sep] += 1
+    del seen
+    duplicates: dict[str, list[int]] = {}
+    if suspects:
+        occurrences: dict[str, list[int]] = {}
+        for number, cells in source.rows():
+            if len(cells) > account_col:
+                account = cells[account_col].strip()
+                if account and hash(account) in suspects:
+                    occurrences.setdefault(account, []).append(number)
+        duplicates = {a: numbers for a, numbers in occurrences.items() if len(numbers) > 1}
     decimal = None
     if evidence["."] and not evidence[","]:
         decimal = "."
     elif evidence[","] and not evidence["."]:
         decimal = ","
-    return _Scan(rows, duplicates, decimal)
-
-
-_validator: RowValidator | None = None
-
-
-def _init_worker(ctx: RowContext) -> None:
-    global _validator
-    _validator = RowValidator(ctx)
-
-
-_Validated = tuple[list[RowRecord], list[RowError]]
-
-
-def _validate_batch(
-    batch: list[tuple[int, list[str]]], validator: RowValidator | None = None
-) -> _Validated:
-    validator = validator or _validator
-    assert validator is not None, "worker not initialised"
-    good: list[RowRecord] = []
-    bad: list[RowError] = []
-    for number, cells in batch:
-        result = validator.validate(number, cells)
-        if isinstance(result, list):
-            bad.extend(result)
-        else:
-            good.append(result)
-    return good, bad
-
-
-def _batches(
-    rows: Iterator[tuple[int, list[str]]], size: int
-) -> Iterator[list[tuple[int, list[str]]]]:
-    while batch := list(islice(rows, size)):
-        yield batch
+    return _Scan(rows, spans, duplicates, decimal)
 
 
 class _StrictRejection(Exception):
@@ -179,7 +176,7 @@ async def import_portfolio(
     source = open_source(options.path)
     plan = plan_columns(source.header, mapping)
     await ensure_migrated(engine)
-    scan = _scan(source, plan)
+    scan = _scan(source, plan, options.batch_rows, progress)
     report.encoding, report.delimiter = source.encoding, source.delimiter
     report.rows, report.ignored_columns = scan.rows, plan.ignored
     decimal = options.decimal or (mapping.decimal if mapping else None) or scan.decimal_sep
@@ -204,6 +201,14 @@ async def import_portfolio(
                 f"account number {account!r} appears in rows {shown}; none of them was loaded"
             )
     column = plan.column_name("account_number")
+    log.info(
+        "import.started",
+        file=options.path.name,
+        country=options.country,
+        rows=scan.rows,
+        encoding=source.encoding,
+        duplicated_accounts=len(scan.duplicates),
+    )
     workers = options.workers or os.cpu_count() or 1
     parallel = workers > 1 and scan.rows >= options.parallel_from_rows
     report.workers = workers if parallel else 0
@@ -250,15 +255,16 @@ async def import_portfolio(
                     await writer.write(good)
                 done += size
                 if progress:
-                    progress(done, scan.rows)
+                    progress("importing", done, scan.rows)
 
-            batches = _batches(source.rows(), options.batch_rows)
             if parallel:
-                await _run_parallel(ctx, workers, batches, consume)
+                await _run_parallel(ctx, source, scan.spans, workers, consume)
             else:
                 validator = RowValidator(ctx)
-                for batch in batches:
-                    await consume(*_validate_batch(batch, validator), len(batch))
+                with source.open() as handle:
+                    for span in scan.spans:
+                        rows = source.read_span(handle, span)
+                        await consume(*validate_rows(validator, rows), len(rows))
             if options.strict and report.errors:
                 raise _StrictRejection
             report.vanished = await writer.vanished()
@@ -283,27 +289,40 @@ async def import_portfolio(
     except _StrictRejection:
         report.import_id = None
     report.seconds = time.perf_counter() - started
+    log.info(
+        "import.finished" if report.committed else "import.refused_strict",
+        file=options.path.name,
+        import_id=report.import_id,
+        imported=report.imported,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=report.rejected,
+        vanished=report.vanished,
+        seconds=round(report.seconds, 2),
+        workers=report.workers,
+    )
     return report
 
 
 async def _run_parallel(
     ctx: RowContext,
+    source: CsvSource,
+    spans: list[Span],
     workers: int,
-    batches: Iterator[list[tuple[int, list[str]]]],
     consume: Callable[[list[RowRecord], list[RowError], int], Awaitable[None]],
 ) -> None:
-    """Validate batches in worker processes while the main process writes finished ones."""
+    """Workers read and validate spans of the file while this process writes finished ones."""
     loop = asyncio.get_running_loop()
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(ctx,),
+        initializer=init_worker,
+        initargs=(ctx, source),
     )
     try:
-        in_flight: list[tuple[asyncio.Future[_Validated], int]] = []
-        for batch in batches:
-            in_flight.append((loop.run_in_executor(pool, _validate_batch, batch), len(batch)))
+        in_flight: list[tuple[asyncio.Future[Validated], int]] = []
+        for span in spans:
+            in_flight.append((loop.run_in_executor(pool, validate_span, span), span[2]))
             if len(in_flight) >= workers * 2:
                 future, size = in_flight.pop(0)
                 good, bad = await future

@@ -144,6 +144,7 @@ class PortfolioWriter:
         # Debtors whose phones and address this import already wrote: for a person with several
         # rows, the first row wins and later rows only add phones, so re-imports are stable.
         self._written: set[int] = set()
+        self._empty_creditor: dict[str, bool] = {}
 
     # -- ids and bulk inserts ---------------------------------------------------------------------
 
@@ -234,6 +235,8 @@ class PortfolioWriter:
             by_creditor.setdefault(r.creditor, []).append(r.account_number)
         found: dict[tuple[str, str], Any] = {}
         for creditor, numbers in by_creditor.items():
+            if await self._creditor_was_empty(creditor):
+                continue  # account numbers are unique within a file: all of these are new
             rows = await self.conn.execute(
                 select(Account).where(
                     Account.creditor == creditor, Account.account_number.in_(numbers)
@@ -242,6 +245,15 @@ class PortfolioWriter:
             for row in rows:
                 found[(row.creditor, row.account_number)] = row
         return found
+
+    async def _creditor_was_empty(self, creditor: str) -> bool:
+        """Whether the creditor had no accounts when this import first met it."""
+        if creditor not in self._empty_creditor:
+            result = await self.conn.execute(
+                select(Account.id).where(Account.creditor == creditor).limit(1)
+            )
+            self._empty_creditor[creditor] = result.first() is None
+        return self._empty_creditor[creditor]
 
     async def _debtors_by_national_id(self, ids: Iterable[str]) -> dict[str, int]:
         wanted = sorted(set(ids))

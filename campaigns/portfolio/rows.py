@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from typing import NamedTuple, TextIO
 
 from campaigns import geography
 from campaigns.enums import AccountStatus, Provenance
 from campaigns.portfolio.columns import ColumnPlan, synonyms
 from campaigns.portfolio.phones import PhoneNormaliser, candidate_zones, json_list
+from campaigns.portfolio.source import CsvSource, Span
 from campaigns.portfolio.values import (
     BLANKS,
     DateOrder,
@@ -34,6 +35,10 @@ __all__ = [
     "RowError",
     "RowRecord",
     "RowValidator",
+    "Validated",
+    "init_worker",
+    "validate_rows",
+    "validate_span",
 ]
 
 CURRENCIES = {"MX": "MXN", "CO": "COP", "PE": "PEN", "CL": "CLP", "US": "USD"}
@@ -334,3 +339,34 @@ class RowValidator:
             address_zones=address_zones,
             phones=tuple(phones.values()),
         )
+
+
+Validated = tuple[list[RowRecord], list[RowError]]
+
+
+def validate_rows(validator: RowValidator, rows: list[tuple[int, list[str]]]) -> Validated:
+    """Validate rows; good records and the errors of the bad ones, in file order."""
+    good: list[RowRecord] = []
+    bad: list[RowError] = []
+    for number, cells in rows:
+        result = validator.validate(number, cells)
+        if isinstance(result, list):
+            bad.extend(result)
+        else:
+            good.append(result)
+    return good, bad
+
+
+# Worker processes: each reads its own spans of the file, so the parent never ships raw rows.
+_worker: tuple[RowValidator, CsvSource, TextIO] | None = None
+
+
+def init_worker(ctx: RowContext, source: CsvSource) -> None:
+    global _worker
+    _worker = (RowValidator(ctx), source, source.open())
+
+
+def validate_span(span: Span) -> Validated:
+    assert _worker is not None, "init_worker was not called in this process"
+    validator, source, handle = _worker
+    return validate_rows(validator, source.read_span(handle, span))

@@ -10,10 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import TextIO
 
 from campaigns.portfolio.errors import SourceError
 
-__all__ = ["CsvSource", "open_source"]
+__all__ = ["CsvSource", "Span", "open_source"]
+
+#: A batch of records: (file position for seek, row number of its first record, records).
+Span = tuple[int, int, int]
 
 _DELIMITERS = (",", ";", "\t", "|")
 _SIGNATURES = {
@@ -42,6 +46,56 @@ class CsvSource:
             for number, cells in enumerate(reader, start=2):
                 if cells and any(cells):
                     yield number, cells
+
+    def spans(self, size: int) -> Iterator[tuple[Span, list[tuple[int, list[str]]]]]:
+        """Every data row in batches of `size` records, each with its span (file position,
+        first row number, records) so that another process can read that batch on its own."""
+        with self.open() as handle:
+            reader = csv.reader(_Lines(handle), delimiter=self.delimiter)
+            next(reader, None)
+            number = 2
+            while True:
+                start, first = handle.tell(), number
+                batch = []
+                for cells in islice(reader, size):
+                    if cells and any(cells):
+                        batch.append((number, cells))
+                    number += 1
+                if number == first:
+                    return
+                yield (start, first, number - first), batch
+
+    def read_span(self, handle: TextIO, span: Span) -> list[tuple[int, list[str]]]:
+        """The non-blank rows of one span, read from an open handle of this file."""
+        start, first_number, records = span
+        handle.seek(start)
+        reader = csv.reader(_Lines(handle), delimiter=self.delimiter)
+        rows = []
+        for number, cells in enumerate(islice(reader, records), start=first_number):
+            if cells and any(cells):
+                rows.append((number, cells))
+        return rows
+
+    def open(self) -> TextIO:
+        return self.path.open(encoding=self.encoding, newline="")
+
+
+class _Lines:
+    """Lines by readline(), so the file's tell() stays usable between csv records."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.handle.readline()
+        if not line:
+            raise StopIteration
+        return line
 
 
 def _check_bytes(path: Path) -> str:

@@ -72,3 +72,23 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         open_source(tmp_path / "nope.csv")
     with pytest.raises(SourceError, match="folder"):
         open_source(tmp_path)
+
+
+def test_spans_let_another_reader_find_the_same_rows(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    lines = ["cuenta;nombre;nota"]
+    for i in range(1, 40):
+        note = '"dos\nlíneas"' if i % 7 == 0 else "ok"  # quoted newlines inside a record
+        lines.append(f"A{i};Peña {i};{note}" if i % 11 else "")  # and a few blank records
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    source = open_source(path)
+    scanned, spans = [], []
+    for span, batch in source.spans(5):
+        spans.append(span)
+        scanned.extend(batch)
+    assert scanned == list(source.rows())
+    assert [s[1] for s in spans] == list(range(2, 41, 5))
+    with source.open() as handle:
+        reread = [row for span in reversed(spans) for row in source.read_span(handle, span)]
+    assert sorted(reread) == scanned
+    assert (8, ["A7", "Peña 7", "dos\nlíneas"]) in scanned  # one record, one row number
