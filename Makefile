@@ -18,6 +18,7 @@ lint:
 
 bench: bootstrap
 	$(PY) bench/import_bench.py
+	$(PY) bench/sqlite_floor.py
 
 lock: bootstrap
 	{ echo '# Every package the venv holds, pinned (pip install -c constraints.txt). Regenerate with `make lock`.'; \

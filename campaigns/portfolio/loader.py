@@ -108,12 +108,11 @@ class _Encoding:
     def money(self, minor: int) -> Any:
         return minor if self.sqlite else Decimal(minor).scaleb(-2)
 
-    def json(self, value: Any, encoded: str | None = None) -> Any:
-        if value is None and encoded is None:
-            return None
-        if self.sqlite:
-            return encoded if encoded is not None else json.dumps(value, separators=(",", ":"))
-        return json.loads(encoded) if encoded is not None else value
+    def json(self, encoded: str | None) -> Any:
+        """JSON text as the driver takes it: as is for SQLite, decoded for SQLAlchemy's JSON."""
+        if self.sqlite or encoded is None:
+            return encoded
+        return json.loads(encoded)
 
 
 def _address_present(rec: RowRecord) -> bool:
@@ -191,10 +190,10 @@ class PortfolioWriter:
             p.line_type,
             p.role,
             p.provenance,
-            enc.json(None, p.consent_json),
-            enc.json(None, p.authorized_json),
-            enc.json(None, p.zones_json),
-            enc.json(None, p.zone_sources_json),
+            enc.json(p.consent_json),
+            enc.json(p.authorized_json),
+            enc.json(p.zones_json),
+            enc.json(p.zone_sources_json),
             p.source_column,
             enc.now,
             enc.now,
@@ -211,7 +210,7 @@ class PortfolioWriter:
             r.municipality,
             r.postal_code,
             r.street,
-            enc.json(list(r.address_zones)),
+            enc.json(r.address_zones_json),
             enc.now,
             enc.now,
         )

@@ -85,6 +85,7 @@ class RowRecord(NamedTuple):
     postal_code: str | None
     street: str | None
     address_zones: tuple[str, ...]
+    address_zones_json: str
     phones: tuple[PhoneRecord, ...]
 
 
@@ -337,6 +338,7 @@ class RowValidator:
             postal_code=postal,
             street=present.get("street"),
             address_zones=address_zones,
+            address_zones_json=json_list(address_zones),
             phones=tuple(phones.values()),
         )
 
