@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +24,11 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 portfolio_app = typer.Typer(help="Portfolios (carteras): synthetic files.", no_args_is_help=True)
+compliance_app = typer.Typer(
+    help="Compliance: decide single cases, calendars.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
+app.add_typer(compliance_app, name="compliance")
 app.add_typer(portfolio_app, name="portfolio")
 
 err = Console(stderr=True)
@@ -216,6 +220,182 @@ def portfolio_generate(
     except OSError as exc:
         raise fail(f"cannot write {out_file}: {exc.strerror}") from None
     out.print(f"wrote {written:,} rows to {out_file}")
+
+
+# -- compliance --------------------------------------------------------------------------
+
+
+def _policies(extra: list[Path] | None) -> object:
+    from campaigns.compliance import PolicyError, load_policies
+
+    try:
+        return load_policies(extra=[*settings().policy_files, *(extra or [])])
+    except PolicyError as exc:
+        raise fail(str(exc)) from None
+
+
+def _instant(value: str | None, option: str) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"{option} {value!r}: use ISO 8601, e.g. 2026-11-25T15:00:00Z") from None
+    if instant.tzinfo is None:
+        raise fail(f"{option} {value!r}: add the offset (Z for UTC, or -06:00)")
+    return instant
+
+
+@compliance_app.command("check")
+def compliance_check(
+    packs: Annotated[
+        str, typer.Option(help="Packs to apply, comma-separated: us-fdcpa-regf,us-tcpa")
+    ],
+    channel: Annotated[str, typer.Option(help="voice_live, voice_prerecorded, voicemail, sms…")],
+    at: Annotated[str, typer.Option(help="The instant, ISO 8601 with offset (…Z for UTC).")],
+    contact: Annotated[Path, typer.Option(help="JSON file: one contact (see README).")],
+    history: Annotated[Path | None, typer.Option(help="JSON file: list of past events.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")] = False,
+    end_margin: Annotated[int, typer.Option(help="Campaign end margin, minutes.")] = 0,
+    extra_pack: Annotated[list[Path] | None, typer.Option(help="An agency pack file.")] = None,
+) -> None:
+    """Decide one case from files: allowed, every reason, and the next allowed instant."""
+    from campaigns.compliance import CHANNELS, PolicyError, PolicySet, decide
+    from campaigns.compliance.inputs import (
+        InputError,
+        contact_from_json,
+        history_from_json,
+        read_json,
+    )
+
+    if channel not in CHANNELS:
+        raise fail(f"--channel {channel!r}: use one of {', '.join(CHANNELS)}")
+    instant = _instant(at, "--at")
+    policy_set = _policies(extra_pack)
+    assert isinstance(policy_set, PolicySet)
+    try:
+        selected = policy_set.select(p.strip() for p in packs.split(",") if p.strip())
+        who = contact_from_json(read_json(contact), str(contact))
+        events = history_from_json(read_json(history), str(history)) if history else ()
+    except (InputError, PolicyError) as exc:
+        raise fail(str(exc)) from None
+    decision = decide(
+        who, channel, instant, events, selected, end_margin=timedelta(minutes=end_margin)
+    )
+    if as_json:
+        print(json.dumps(decision.to_json(), ensure_ascii=False))
+        return
+    from campaigns.compliance.console import print_decision
+
+    print_decision(decision, out)
+
+
+async def _explain(key: str, at: datetime, policy_set: object) -> list[object]:
+    from campaigns import db
+    from campaigns.compliance import PolicySet
+    from campaigns.compliance.explain import explain
+
+    assert isinstance(policy_set, PolicySet)
+    s = settings()
+    engine = db.create_engine(s.database_url)
+    try:
+        await db.ensure_migrated(engine)
+        async with db.session_factory(engine)() as session:
+            found = await explain(
+                session,
+                key,
+                at,
+                policy_set,
+                country=s.default_country,
+                creditor_sector=s.creditor_sector,
+                collector_role=s.collector_role,
+            )
+            return list(found)
+    finally:
+        await engine.dispose()
+
+
+@app.command("why")
+def why_command(
+    key: Annotated[str, typer.Argument(help="A phone number (any format) or an account number.")],
+    at: Annotated[str | None, typer.Option(help="Instant to decide at (default: now).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Why is (or isn't) this debtor contacted: zones and their sources, packs, every decision."""
+    from campaigns import db
+    from campaigns.compliance.console import print_decision
+    from campaigns.compliance.explain import Explanation
+
+    instant = _instant(at, "--at")
+    try:
+        found = asyncio.run(_explain(key, instant, _policies(None)))
+    except db.DatabaseError as exc:
+        raise fail(str(exc)) from None
+    if not found:
+        raise fail(f"no phone or account matches {key!r} in {settings().database_url}")
+    if as_json:
+        print(
+            json.dumps(
+                [e.to_json() for e in found if isinstance(e, Explanation)], ensure_ascii=False
+            )
+        )
+        return
+    for item in found:
+        assert isinstance(item, Explanation)
+        c = item.stored.contact
+        out.rule(f"{item.stored.debtor.full_name} · {c.debt} · {c.phone}")
+        out.print(
+            f"role {c.role} · line {c.line_type} · provenance {c.provenance} · "
+            f"account {c.account_status} · {len(item.history)} events in the last 60 days"
+        )
+        zones: dict[str, list[str]] = {}
+        for zone_name, source in c.zone_sources:
+            zones.setdefault(zone_name, []).append(source)
+        for zone_name, sources in zones.items():
+            out.print(f"  zone {zone_name}: from {', '.join(sources)}")
+        packs = ", ".join(f"{p.id} {p.version}" for p in item.packs) or "none apply"
+        out.print(f"  packs: {packs}")
+        for channel, decision in item.decisions.items():
+            print_decision(decision, out, title=channel)
+
+
+@compliance_app.command("calendar")
+def compliance_calendar(
+    phone: Annotated[str, typer.Argument(help="A phone number of a debtor in the database.")],
+    days: Annotated[int, typer.Option(min=1, max=30, help="Days ahead.")] = 7,
+    channel: Annotated[str, typer.Option(help="Channel.")] = "voice_prerecorded",
+    at: Annotated[str | None, typer.Option(help="Start (default: now).")] = None,
+) -> None:
+    """The windows in which this phone may be contacted over the next days, in every zone."""
+    from campaigns import db
+    from campaigns.compliance.clock import zone
+    from campaigns.compliance.explain import Explanation, allowed_windows
+
+    start = _instant(at, "--at")
+    try:
+        found = asyncio.run(_explain(phone, start, _policies(None)))
+    except db.DatabaseError as exc:
+        raise fail(str(exc)) from None
+    if not found:
+        raise fail(f"no phone matches {phone!r} in {settings().database_url}")
+    item = found[0]
+    assert isinstance(item, Explanation)
+    c = item.stored.contact
+    windows = allowed_windows(c, channel, start, days, item.history, item.packs)
+    out.print(f"{c.phone} · {channel} · packs {', '.join(p.id for p in item.packs)}")
+    if not windows:
+        reasons = item.decisions.get(channel)
+        why = "; ".join(r.detail_es for r in reasons.reasons) if reasons else ""
+        out.print(f"[red]no allowed window in the next {days} days[/] {why}")
+        return
+    zones = item.decisions[channel].zones if channel in item.decisions else ()
+    for opened, closed in windows:
+        local = " · ".join(
+            f"{opened.astimezone(zone(z)).strftime('%a %d %b %H:%M')}–"
+            f"{closed.astimezone(zone(z)).strftime('%H:%M')} {z}"
+            for z in zones
+        )
+        out.print(f"  {opened:%Y-%m-%d %H:%M}–{closed:%H:%M} UTC  ({local})")
 
 
 # -- demo --------------------------------------------------------------------------------------

@@ -8,12 +8,16 @@ the portfolio per country, segment (days past due) and time zone.
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from campaigns import db
+from campaigns import db, geography
+from campaigns.compliance import load_policies
+from campaigns.compliance.clock import zone
+from campaigns.compliance.rehearsal import Rehearsal, rehearse
 from campaigns.geography import SUPPORTED_COUNTRIES
 from campaigns.portfolio.generator import GeneratorOptions, write_portfolio
 from campaigns.portfolio.importer import ImportOptions, ImportReport, import_portfolio
@@ -65,14 +69,40 @@ def _print_summary(console: Console, summary: PortfolioSummary) -> None:
     table = Table(title="Time zones a call window must respect", title_justify="left")
     for name in ("country", "zone", "phones"):
         table.add_column(name, justify="right" if name == "phones" else "left")
-    for (country, zone), count in sorted(summary.zones.items()):
-        table.add_row(country, zone, f"{count:,}")
+    for (country, zone_name), count in sorted(summary.zones.items()):
+        table.add_row(country, zone_name, f"{count:,}")
     console.print(table)
     for country in sorted({c for c, _ in summary.zones}):
         console.print(
             f"  {country}: {summary.multi_zone[country]:,} phones have more than one candidate "
             f"zone (the window must hold in all), {summary.no_zone[country]:,} have none"
         )
+
+
+def _print_rehearsal(console: Console, rehearsal: Rehearsal) -> None:
+    table = Table(title="Compliance now", title_justify="left")
+    for name in ("country", "debtors", "call now", "text now", "blocked by", "next large group"):
+        table.add_column(
+            name, justify="right" if name in ("debtors", "call now", "text now") else "left"
+        )
+    for country, line in sorted(rehearsal.countries.items()):
+        blocked = ", ".join(f"{code} {n:,}" for code, n in line.blocked_call.most_common(3))
+        group = line.next_large_group()
+        opens = "—"
+        if group is not None:
+            hour, count = group
+            main_zone = geography.country_zones(country)[0]
+            local = hour.astimezone(zone(main_zone))
+            opens = f"{count:,} at {hour:%a %H:%M} UTC ({local:%H:%M} {main_zone})"
+        table.add_row(
+            country,
+            f"{line.debtors:,}",
+            f"{line.callable_now:,}",
+            f"{line.textable_now:,}",
+            blocked or "—",
+            opens,
+        )
+    console.print(table)
 
 
 async def run_demo(settings: Settings, console: Console, *, rows: int, seed: int) -> int:
@@ -129,6 +159,21 @@ async def run_demo(settings: Settings, console: Console, *, rows: int, seed: int
         _import_line(console, "MX", report)
         console.print("\n[bold]4. What is in the database[/bold]")
         _print_summary(console, await portfolio_summary(engine))
+        now = datetime.now(UTC)
+        console.print(
+            f"\n[bold]5. Compliance rehearsal[/bold] at {now:%Y-%m-%d %H:%M} UTC: who may be "
+            "called (prerecorded voice) and texted right now, in the debtor's own time zones"
+        )
+        policies = load_policies(extra=settings.policy_files)
+        async with db.session_factory(engine)() as session:
+            rehearsal = await rehearse(
+                session,
+                now,
+                policies,
+                creditor_sector=settings.creditor_sector,
+                collector_role=settings.collector_role,
+            )
+        _print_rehearsal(console, rehearsal)
         console.print(
             "\nNext: `python main.py import FILE --country MX` loads your own cartera "
             f"(the demo's files are in {workdir})."

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     var_dir: Path = Path("var")
     importer: ImportSettings = ImportSettings()
+    creditor_sector: Literal["financial", "commercial"] = "financial"
+    collector_role: Literal["first_party", "third_party"] = "third_party"
+    policy_files: list[Path] = Field(
+        default_factory=list, description="agency packs loaded besides config/policies"
+    )
     ami_password: SecretStr | None = None
     twilio_auth_token: SecretStr | None = None
 

@@ -1,0 +1,689 @@
+"""Policy packs: versioned YAML in `config/policies/`, validated at load (file, line, what is
+allowed), with `extends` that may only tighten the pack it extends."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from campaigns.compliance.model import CHANNELS
+from campaigns.compliance.rules import (
+    WEEKDAYS,
+    CallerIdRule,
+    CapRule,
+    ChannelAuthorizationRule,
+    ChannelBlockRule,
+    ChannelLockRule,
+    ConsentRule,
+    CooloffRule,
+    HolidayRule,
+    MinGapRule,
+    PartyRule,
+    ProvenanceRule,
+    Rule,
+    ScriptRule,
+    WindowRule,
+)
+
+__all__ = ["POLICY_DIR", "Pack", "PolicyError", "PolicySet", "ZonePolicy", "load_policies"]
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "config" / "policies"
+SCHEMA = "recaudo.policy/v1"
+ROLES = (
+    "debtor", "spouse", "guardian", "executor", "aval", "obligado_solidario", "codeudor",
+    "reference", "beneficiary", "family", "employer", "unknown", "other",
+)  # fmt: skip
+SCRIPT_KINDS = frozenset(
+    {
+        "disclosure",
+        "disclosure_gate",
+        "voicemail_content",
+        "prerecorded",
+        "opt_out_notice",
+        "opt_out",
+        "abandonment",
+        "party_attribute",
+        "retention",
+    }
+)
+_DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)
+_OPTIONAL = frozenset({"source", "note"})
+_RANGE = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
+
+
+class PolicyError(Exception):
+    """A pack that cannot be used: the message says file, line, key and what is allowed."""
+
+
+class _Map(dict[str, Any]):
+    line: int = 0
+
+
+class _Loader(yaml.SafeLoader):
+    """A YAML loader whose mappings remember the line they start on."""
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
+    mapping = _Map({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
+    mapping.line = node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+
+
+@dataclass(frozen=True, slots=True)
+class ZonePolicy:
+    """Where a contact's candidate zones come from, and what to do when there are none."""
+
+    use: frozenset[str]
+    fixed: str | None = None
+    unknown: str = "country_all_zones"  # or deny
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    id: str
+    version: str
+    title: str
+    path: Path
+    abstract: bool
+    extends: tuple[str, ...]
+    applies_when: Mapping[str, Any]
+    sources: Mapping[str, Mapping[str, str]]
+    zones: ZonePolicy
+    end_margin: timedelta
+    rules: tuple[Rule, ...]
+    own_rule_ids: frozenset[str] = field(default=frozenset())
+    own_time: bool = True  # False: `time` is inherited from the first pack it extends
+
+    def applies(
+        self,
+        country: str | None,
+        subdivision: str | None,
+        creditor_sector: str | None,
+        collector_role: str | None,
+    ) -> bool:
+        when = self.applies_when
+        if self.abstract or not when:
+            return False
+        if when.get("debtor_country") != country:
+            return False
+        wanted_sub = when.get("debtor_subdivision")
+        if wanted_sub is not None:
+            short = (subdivision or "").split("-")[-1]
+            if short != wanted_sub:
+                return False
+        sectors = when.get("creditor_sector")
+        if sectors and creditor_sector is not None and creditor_sector not in sectors:
+            return False
+        roles = when.get("collector_role")
+        return not (roles and collector_role is not None and collector_role not in roles)
+
+
+class PolicySet:
+    """Every loaded pack by id; picks the packs that apply to a contact."""
+
+    def __init__(self, packs: Mapping[str, Pack]) -> None:
+        self.packs = dict(packs)
+
+    def select(self, ids: Iterable[str]) -> tuple[Pack, ...]:
+        chosen = []
+        for pack_id in ids:
+            pack = self.packs.get(pack_id)
+            if pack is None:
+                known = ", ".join(sorted(p for p, v in self.packs.items() if not v.abstract))
+                raise PolicyError(f"unknown pack {pack_id!r}; known packs: {known}")
+            if pack.abstract:
+                raise PolicyError(f"pack {pack_id!r} is abstract: it is only for extends")
+            chosen.append(pack)
+        return tuple(chosen)
+
+    def for_contact(
+        self,
+        country: str | None,
+        subdivision: str | None = None,
+        creditor_sector: str | None = None,
+        collector_role: str | None = None,
+    ) -> tuple[Pack, ...]:
+        return tuple(
+            pack
+            for pack in sorted(self.packs.values(), key=lambda p: p.id)
+            if pack.applies(country, subdivision, creditor_sector, collector_role)
+        )
+
+
+# -- reading one file -----------------------------------------------------------------------------
+
+
+class _Reader:
+    """Validates one pack file; every error names the file and line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, node: Any, where: str, problem: str) -> PolicyError:
+        line = getattr(node, "line", 0)
+        return PolicyError(f"{self.path}:{line}: {where}: {problem}")
+
+    def keys(self, node: _Map, where: str, required: set[str], optional: set[str]) -> None:
+        optional = optional | _OPTIONAL
+        missing = required - set(node)
+        if missing:
+            raise self.fail(node, where, f"missing key(s) {', '.join(sorted(missing))}")
+        unknown = set(node) - required - optional
+        if unknown:
+            allowed = ", ".join(sorted(required | optional))
+            raise self.fail(
+                node, where, f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {allowed}"
+            )
+
+    def duration(self, node: _Map, value: Any, where: str) -> timedelta:
+        try:
+            result = _DURATION.validate_python(value)
+        except ValidationError:
+            raise self.fail(
+                node, where, f"{value!r} is not an ISO 8601 duration (PT5M, P7D)"
+            ) from None
+        if result < timedelta(0):
+            raise self.fail(node, where, "a duration cannot be negative")
+        return result
+
+    def channels(self, node: _Map, value: Any, where: str) -> frozenset[str] | None:
+        if value == "all":
+            return None
+        if not isinstance(value, list) or not value:
+            raise self.fail(node, where, "give `all` or a non-empty list of channels")
+        bad = [c for c in value if c not in CHANNELS]
+        if bad:
+            raise self.fail(
+                node, where, f"unknown channel(s) {bad}; allowed: {', '.join(CHANNELS)}"
+            )
+        return frozenset(value)
+
+    def names(self, node: _Map, value: Any, where: str, allowed: Sequence[str]) -> frozenset[str]:
+        if not isinstance(value, list) or any(v not in allowed for v in value):
+            raise self.fail(node, where, f"give a list of: {', '.join(allowed)} (got {value!r})")
+        return frozenset(value)
+
+    def window_days(
+        self, node: _Map, days: Any, where: str
+    ) -> tuple[tuple[tuple[int, int], ...], ...]:
+        if not isinstance(days, dict) or not days:
+            raise self.fail(node, where, "days: give weekday keys (mon…sun or all) with ranges")
+        out: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
+        for key, ranges in days.items():
+            if key != "all" and key not in WEEKDAYS:
+                raise self.fail(
+                    node, f"{where}.{key}", f"unknown day; use {', '.join(WEEKDAYS)} or all"
+                )
+            if not isinstance(ranges, list) or not ranges:
+                raise self.fail(node, f"{where}.{key}", 'give a non-empty list of "HH:MM-HH:MM"')
+            parsed = []
+            for text in ranges:
+                m = _RANGE.fullmatch(str(text))
+                bad = f"bad time range {text!r}: use HH:MM-HH:MM within 00:00–24:00, start < end"
+                if not m:
+                    raise self.fail(node, f"{where}.{key}", bad)
+                h1, m1, h2, m2 = (int(g) for g in m.groups())
+                start, end = h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
+                if m1 > 59 or m2 > 59 or h1 > 23 or end > 86_400 or start >= end:
+                    raise self.fail(node, f"{where}.{key}", bad)
+                parsed.append((start, end))
+            targets = range(7) if key == "all" else [WEEKDAYS.index(key)]
+            for index in targets:
+                out[index].extend(parsed)
+        for index, ranges_of_day in enumerate(out):
+            ranges_of_day.sort()
+            for (_, e1), (s2, _) in itertools.pairwise(ranges_of_day):
+                if s2 < e1:
+                    raise self.fail(node, f"{where}.{WEEKDAYS[index]}", "ranges overlap")
+        return tuple(tuple(r) for r in out)
+
+    def rule(self, node: Any, index: int, sources: Mapping[str, Any]) -> Rule:
+        where = f"rules[{index}]"
+        if not isinstance(node, _Map):
+            raise self.fail(node, where, "each rule is a mapping with id, kind, status…")
+        rule_id, kind = node.get("id"), node.get("kind")
+        where = f"rules[{index}] (id {rule_id})"
+        if not isinstance(rule_id, str) or not rule_id:
+            raise self.fail(node, where, "every rule needs an id")
+        status = node.get("status")
+        if status not in ("confirmed", "uncertain", "policy"):
+            raise self.fail(node, where, "status must be confirmed, uncertain or policy")
+        source = node.get("source")
+        if source is None and status != "policy":
+            raise self.fail(
+                node, where, "a law rule needs a source (only policy rules may omit it)"
+            )
+        if source is not None and source not in sources:
+            raise self.fail(node, where, f"source {source!r} is not among the pack's sources")
+        base = {"id", "kind", "status"}
+        common: dict[str, Any] = {"id": rule_id, "kind": kind, "status": status, "source": source}
+        common["note"] = node.get("note")
+        if kind in SCRIPT_KINDS:
+            spec = tuple((k, v) for k, v in node.items() if k not in base | _OPTIONAL | {"check"})
+            return ScriptRule(**common, check_at=str(node.get("check", "script")), spec=spec)
+        if kind == "window":
+            self.keys(node, where, base | {"channels", "days"}, set())
+            return WindowRule(
+                **common,
+                channels=self.channels(node, node["channels"], where),
+                days=self.window_days(node, node["days"], f"{where}.days"),
+            )
+        if kind == "holiday_block":
+            self.keys(
+                node,
+                where,
+                base | {"calendar", "channels"},
+                {"extra_dates", "removed_dates", "on_holiday"},
+            )
+            calendar = node["calendar"]
+            if not isinstance(calendar, dict) or "country" not in calendar:
+                raise self.fail(node, where, "calendar: {country: XX, subdiv: YY?}")
+            import holidays
+
+            try:
+                holidays.country_holidays(calendar["country"], subdiv=calendar.get("subdiv"))
+            except NotImplementedError as exc:
+                raise self.fail(node, where, f"no holiday calendar: {exc}") from None
+            return HolidayRule(
+                **common,
+                channels=self.channels(node, node["channels"], where),
+                country=calendar["country"],
+                subdiv=calendar.get("subdiv"),
+                extra=self.dates(node, node.get("extra_dates", []), where),
+                removed=self.dates(node, node.get("removed_dates", []), where),
+            )
+        if kind == "cap":
+            self.keys(
+                node,
+                where,
+                base | {"channels", "per", "counts", "max", "window"},
+                {"exclude", "active_after", "line_types", "when_no_consent", "contact_point"},
+            )
+            limit = node["max"]
+            if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+                raise self.fail(node, where, f"max must be a whole number ≥ 1 (got {limit!r})")
+            counts = node["counts"]
+            if counts not in ("attempts", "connected", "two_way", "messages"):
+                raise self.fail(node, where, "counts: attempts, connected, two_way or messages")
+            window = node["window"]
+            kwargs: dict[str, Any] = {}
+            if not isinstance(window, dict) or window.get("type") not in ("rolling", "calendar"):
+                raise self.fail(
+                    node,
+                    where,
+                    "window: {type: rolling, length: P7D} or {type: calendar, unit: day|week}",
+                )
+            if window["type"] == "rolling":
+                length = self.duration(node, window.get("length"), f"{where}.window.length")
+                if length <= timedelta(0):
+                    raise self.fail(node, where, "window.length must be positive")
+                kwargs |= {"window_kind": "rolling", "length": length}
+            else:
+                unit = window.get("unit")
+                if unit not in ("day", "week"):
+                    raise self.fail(node, where, "window.unit: day or week")
+                start = window.get("week_start", "mon")
+                if start not in WEEKDAYS:
+                    raise self.fail(node, where, f"week_start: one of {', '.join(WEEKDAYS)}")
+                kwargs |= {
+                    "window_kind": "calendar",
+                    "unit": unit,
+                    "week_start": WEEKDAYS.index(start),
+                }
+            exclude = node.get("exclude", [])
+            unknown = set(exclude) - {"not_connected", "consented_within_7d"}
+            if unknown:
+                raise self.fail(
+                    node, where, f"exclude: unknown {sorted(unknown)}; allowed: not_connected"
+                )
+            line_types = node.get("line_types")
+            return CapRule(
+                **common,
+                channels=self.channels(node, node["channels"], where),
+                per=self.names(node, node["per"], f"{where}.per", ("person", "debt", "phone")),
+                counts=counts,
+                max=limit,
+                exclude_not_connected="not_connected" in exclude,
+                active_after=node.get("active_after"),
+                line_types=None if line_types is None else self.line_types(node, line_types, where),
+                when_no_consent=bool(node.get("when_no_consent", False)),
+                **kwargs,
+            )
+        if kind == "cooloff":
+            self.keys(node, where, base | {"trigger", "per", "blocks", "until"}, set())
+            until = node["until"]
+            kwargs = {}
+            if isinstance(until, dict) and until.get("type") == "rolling":
+                kwargs = {
+                    "until_kind": "rolling",
+                    "length": self.duration(node, until.get("length"), where),
+                }
+            elif isinstance(until, dict) and until.get("type") == "calendar_days_inclusive":
+                days = until.get("length")
+                if not isinstance(days, int) or days < 1:
+                    raise self.fail(node, where, "until.length: whole days ≥ 1")
+                kwargs = {"until_kind": "calendar_days_inclusive", "days": days}
+            else:
+                raise self.fail(
+                    node,
+                    where,
+                    "until: {type: rolling, length: P7D} or "
+                    "{type: calendar_days_inclusive, length: 7}",
+                )
+            return CooloffRule(
+                **common,
+                channels=self.channels(node, node["blocks"], where),
+                trigger=self.trigger(node, node["trigger"], where),
+                per=self.names(node, node["per"], f"{where}.per", ("person", "debt", "phone")),
+                **kwargs,
+            )
+        if kind == "channel_lock":
+            self.keys(node, where, base | {"trigger", "per", "until"}, {"lock_to"})
+            until = node["until"]
+            if not isinstance(until, dict) or until.get("type") != "rolling":
+                raise self.fail(node, where, "until: {type: rolling, length: P7D}")
+            return ChannelLockRule(
+                **common,
+                trigger=self.trigger(node, node["trigger"], where),
+                per=self.names(node, node["per"], f"{where}.per", ("person", "debt", "phone")),
+                length=self.duration(node, until.get("length"), where),
+            )
+        if kind == "min_gap":
+            self.keys(node, where, base | {"channels", "per", "gap"}, set())
+            return MinGapRule(
+                **common,
+                channels=self.channels(node, node["channels"], where),
+                per=self.names(node, node["per"], f"{where}.per", ("person", "debt", "phone")),
+                gap=self.duration(node, node["gap"], where),
+            )
+        if kind == "party":
+            self.keys(
+                node, where, base | {"allowed_roles"}, {"forbidden_roles", "location_only_roles"}
+            )
+            return PartyRule(
+                **common,
+                allowed_roles=self.names(node, node["allowed_roles"], where, ROLES),
+                forbidden_roles=self.names(node, node.get("forbidden_roles", []), where, ROLES),
+                location_only_roles=self.names(
+                    node, node.get("location_only_roles", []), where, ROLES
+                ),
+            )
+        if kind == "contact_point_provenance":
+            self.keys(node, where, base | {"allowed"}, set())
+            return ProvenanceRule(
+                **common,
+                allowed=self.names(node, node["allowed"], where, ("provided", "skip_trace")),
+            )
+        if kind == "caller_id":
+            self.keys(node, where, base, {"presentation", "prefix", "number_set"})
+            prefix = node.get("prefix")
+            if prefix is not None and not str(prefix).isdigit():
+                raise self.fail(node, where, 'prefix: digits, e.g. "600"')
+            return CallerIdRule(**common, prefix=None if prefix is None else str(prefix))
+        if kind == "consent":
+            self.keys(node, where, base | {"channels"}, {"line_types", "technology", "requires"})
+            line_types = node.get("line_types")
+            return ConsentRule(
+                **common,
+                channels=self.channels(node, node["channels"], where),
+                line_types=None if line_types is None else self.line_types(node, line_types, where),
+            )
+        if kind == "channel_authorization":
+            self.keys(node, where, base, {"requires"})
+            return ChannelAuthorizationRule(**common)
+        if kind == "channel_block":
+            self.keys(node, where, base | {"channels"}, set())
+            return ChannelBlockRule(**common, channels=self.channels(node, node["channels"], where))
+        kinds = "window, holiday_block, cap, cooloff, channel_lock, min_gap, party, "
+        kinds += (
+            "contact_point_provenance, caller_id, consent, channel_authorization, channel_block, "
+        )
+        kinds += ", ".join(sorted(SCRIPT_KINDS))
+        raise self.fail(node, where, f"unknown rule kind {kind!r}; known kinds: {kinds}")
+
+    def line_types(self, node: _Map, value: Any, where: str) -> frozenset[str]:
+        aliases = {"landline": "fixed_line", "residential": "fixed_line"}
+        if not isinstance(value, list):
+            raise self.fail(node, where, "line_types: a list of mobile, fixed_line, voip, unknown")
+        mapped = [aliases.get(v, v) for v in value]
+        return self.names(node, mapped, where, ("mobile", "fixed_line", "voip", "unknown"))
+
+    def trigger(self, node: _Map, value: Any, where: str) -> str:
+        if value not in ("conversation", "two_way_contact"):
+            raise self.fail(node, where, "trigger: conversation or two_way_contact")
+        return str(value)
+
+    def dates(self, node: _Map, values: Any, where: str) -> frozenset[date]:
+        try:
+            return frozenset(
+                d if isinstance(d, date) else date.fromisoformat(str(d)) for d in values
+            )
+        except (TypeError, ValueError):
+            raise self.fail(node, where, "dates are YYYY-MM-DD") from None
+
+    def pack(self) -> tuple[Pack, list[Any]]:
+        try:
+            data = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_Loader)
+        except yaml.YAMLError as exc:
+            raise PolicyError(f"{self.path}: not valid YAML: {exc}") from None
+        if not isinstance(data, _Map):
+            raise PolicyError(f"{self.path}:1: a pack is a mapping (schema, id, rules…)")
+        self.keys(
+            data,
+            "pack",
+            {"schema", "id", "rules"},
+            {
+                "version",
+                "title",
+                "abstract",
+                "extends",
+                "applies_when",
+                "sources",
+                "time",
+                "retention_years",
+            },
+        )
+        if data["schema"] != SCHEMA:
+            raise self.fail(data, "schema", f"expected {SCHEMA}, got {data['schema']!r}")
+        if data["id"] != self.path.stem:
+            raise self.fail(
+                data, "id", f"{data['id']!r} must equal the file name {self.path.stem!r}"
+            )
+        abstract = bool(data.get("abstract", False))
+        when = data.get("applies_when") or {}
+        if not abstract:
+            if not isinstance(when, dict) or "debtor_country" not in when:
+                raise self.fail(
+                    data, "applies_when", "a selectable pack needs applies_when.debtor_country"
+                )
+            extra = set(when) - {
+                "debtor_country",
+                "debtor_subdivision",
+                "creditor_sector",
+                "collector_role",
+            }
+            if extra:
+                raise self.fail(when, "applies_when", f"unknown key(s) {sorted(extra)}")
+        sources = data.get("sources") or {}
+        for key, value in sources.items():
+            if not isinstance(value, dict) or "url" not in value:
+                raise self.fail(sources, f"sources.{key}", "each source is {title?: …, url: …}")
+        extends = tuple(data.get("extends") or ())
+        raw_rules = data["rules"]
+        if not isinstance(raw_rules, list):
+            raise self.fail(data, "rules", "a list of rules")
+        pack = Pack(
+            id=data["id"],
+            version=str(data.get("version", "0")),
+            title=str(data.get("title", data["id"])),
+            path=self.path,
+            abstract=abstract,
+            extends=extends,
+            applies_when=dict(when),
+            sources=dict(sources),
+            zones=self.zone_policy(data.get("time") or {}),
+            end_margin=self.duration(
+                data, (data.get("time") or {}).get("end_margin", "PT0S"), "time.end_margin"
+            ),
+            rules=(),
+            own_time="time" in data,
+        )
+        return pack, raw_rules
+
+    def zone_policy(self, time_node: Any) -> ZonePolicy:
+        zones = time_node.get("zones") if isinstance(time_node, dict) else None
+        if zones is None:
+            return ZonePolicy(use=frozenset({"address", "phone_prefix", "prefix_overrides"}))
+        use = zones.get("use", [])
+        allowed = ("address", "phone_prefix", "prefix_overrides", "fixed")
+        if not isinstance(use, list) or not use or any(u not in allowed for u in use):
+            raise self.fail(zones, "time.zones.use", f"a list of: {', '.join(allowed)}")
+        fixed = zones.get("fixed")
+        if "fixed" in use:
+            try:
+                ZoneInfo(str(fixed))
+            except (ZoneInfoNotFoundError, ValueError):
+                raise self.fail(zones, "time.zones.fixed", f"unknown time zone {fixed!r}") from None
+        unknown = zones.get("unknown", "country_all_zones")
+        if unknown not in ("country_all_zones", "deny"):
+            raise self.fail(zones, "time.zones.unknown", "country_all_zones or deny")
+        ambiguity = zones.get("ambiguity", "all_candidates")
+        if ambiguity != "all_candidates":
+            raise self.fail(zones, "time.zones.ambiguity", "only all_candidates (the safe reading)")
+        return ZonePolicy(use=frozenset(use), fixed=fixed, unknown=unknown)
+
+
+# -- extends: inherit, and only ever tighten ------------------------------------------------------
+
+
+def _covers(wide: frozenset[str] | None, narrow: frozenset[str] | None) -> bool:
+    """Whether channel set `wide` includes `narrow` (None = every channel)."""
+    return wide is None or (narrow is not None and narrow <= wide)
+
+
+def _inside(child: tuple[tuple[int, int], ...], parent: tuple[tuple[int, int], ...]) -> bool:
+    return all(any(ps <= cs and ce <= pe for ps, pe in parent) for cs, ce in child)
+
+
+def _looser(child: Rule, parent: Rule) -> str | None:
+    """Why `child` would loosen `parent`, or None when it is at least as strict."""
+    if type(child) is not type(parent):
+        return f"it changes the rule kind ({parent.kind} → {child.kind})"
+    if isinstance(child, WindowRule) and isinstance(parent, WindowRule):
+        if not _covers(child.channels, parent.channels):
+            return "it covers fewer channels"
+        for index, day in enumerate(WEEKDAYS):
+            if not _inside(child.days[index], parent.days[index]):
+                return f"its {day} hours are not inside the parent's"
+        return None
+    if isinstance(child, CapRule) and isinstance(parent, CapRule):
+        if child.counts != parent.counts or child.window_kind != parent.window_kind:
+            return "it counts something else or over another kind of window"
+        if child.max > parent.max:
+            return f"its max {child.max} is above the parent's {parent.max}"
+        if not _covers(child.channels, parent.channels) or not child.per <= parent.per:
+            return "it covers fewer channels or a narrower scope"
+        if child.length is not None and parent.length is not None and child.length < parent.length:
+            return "its window is shorter"
+        if child.unit == "day" and parent.unit == "week":
+            return "its calendar unit is shorter"
+        return None
+    if isinstance(child, HolidayRule) and isinstance(parent, HolidayRule):
+        same = (child.country, child.subdiv) == (parent.country, parent.subdiv)
+        if not same or not child.extra >= parent.extra or not child.removed <= parent.removed:
+            return "it drops holidays"
+        return None if _covers(child.channels, parent.channels) else "it covers fewer channels"
+    if child == replace(parent, note=child.note, source=child.source, status=child.status):
+        return None
+    return (
+        "only window, cap and holiday rules can be replaced (tightened); add a rule with a new id"
+    )
+
+
+def _resolve(
+    packs: dict[str, Pack],
+    raw: dict[str, tuple[_Reader, list[Any]]],
+    pack_id: str,
+    seen: tuple[str, ...],
+) -> Pack:
+    pack = packs[pack_id]
+    if pack.rules or pack.own_rule_ids:
+        return pack
+    reader, raw_rules = raw[pack_id]
+    inherited: dict[str, Rule] = {}
+    sources: dict[str, Mapping[str, str]] = {}
+    if not pack.own_time and pack.extends and pack.extends[0] in packs:
+        first = _resolve(packs, raw, pack.extends[0], (*seen, pack.extends[0]))
+        pack = replace(pack, zones=first.zones, end_margin=first.end_margin)
+    margin = pack.end_margin
+    for parent_id in pack.extends:
+        if parent_id in seen:
+            raise PolicyError(
+                f"{pack.path}: extends forms a cycle: {' → '.join((*seen, parent_id))}"
+            )
+        if parent_id not in packs:
+            raise PolicyError(f"{pack.path}: extends unknown pack {parent_id!r}")
+        parent = _resolve(packs, raw, parent_id, (*seen, parent_id))
+        inherited.update({r.id: r for r in parent.rules})
+        sources.update(parent.sources)
+        if margin < parent.end_margin:
+            raise PolicyError(
+                f"{pack.path}: time.end_margin is shorter than {parent_id}'s: it would loosen it"
+            )
+        if parent.zones.unknown == "deny" and pack.zones.unknown != "deny":
+            raise PolicyError(f"{pack.path}: time.zones.unknown must stay deny, as in {parent_id}")
+        if not pack.zones.use >= parent.zones.use and "fixed" not in parent.zones.use:
+            raise PolicyError(f"{pack.path}: time.zones.use drops zone sources {parent_id} uses")
+    sources.update(pack.sources)
+    rules = dict(inherited)
+    own: set[str] = set()
+    for index, node in enumerate(raw_rules):
+        rule = reader.rule(node, index, sources)
+        if rule.id in own:
+            raise reader.fail(node, f"rules[{index}]", f"rule id {rule.id!r} appears twice")
+        own.add(rule.id)
+        if rule.id in inherited:
+            why = _looser(rule, inherited[rule.id])
+            if why:
+                raise reader.fail(
+                    node,
+                    f"rules[{index}] (id {rule.id})",
+                    f"would loosen the inherited rule: {why}",
+                )
+        rules[rule.id] = rule
+    resolved = replace(
+        pack, rules=tuple(rules.values()), sources=sources, own_rule_ids=frozenset(own)
+    )
+    packs[pack_id] = resolved
+    return resolved
+
+
+def load_policies(directory: Path = POLICY_DIR, extra: Iterable[Path] = ()) -> PolicySet:
+    """Load every `*.yaml` pack of `directory` plus `extra` files (an agency's own packs)."""
+    paths = sorted(directory.glob("*.yaml")) + [Path(p) for p in extra]
+    packs: dict[str, Pack] = {}
+    raw: dict[str, tuple[_Reader, list[Any]]] = {}
+    for path in paths:
+        reader = _Reader(path)
+        pack, raw_rules = reader.pack()
+        if pack.id in packs:
+            raise PolicyError(
+                f"{path}: pack id {pack.id!r} already loaded from {packs[pack.id].path}"
+            )
+        packs[pack.id] = pack
+        raw[pack.id] = (reader, raw_rules)
+    for pack_id in list(packs):
+        _resolve(packs, raw, pack_id, (pack_id,))
+    return PolicySet(packs)
