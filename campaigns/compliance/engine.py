@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from campaigns import geography
@@ -42,17 +43,27 @@ def _source_kind(source: str) -> str:
 
 def candidate_zones(contact: Contact, pack: Pack) -> tuple[tuple[ZoneInfo, ...], Verdict | None]:
     """The zones `pack` evaluates this contact in, or a ZONE_UNKNOWN verdict."""
+    return _zones_for(pack, contact.zone_sources, contact.zones, contact.country)
+
+
+@lru_cache(maxsize=65536)
+def _zones_for(
+    pack: Pack,
+    zone_sources: tuple[tuple[str, str], ...],
+    plain_zones: tuple[str, ...],
+    country: str | None,
+) -> tuple[tuple[ZoneInfo, ...], Verdict | None]:
     policy = pack.zones
     if "fixed" in policy.use and policy.fixed:
         return (zone(policy.fixed),), None
-    if contact.zone_sources:
-        names = [z for z, src in contact.zone_sources if _source_kind(src) in policy.use]
+    if zone_sources:
+        names = [z for z, src in zone_sources if _source_kind(src) in policy.use]
     else:
-        names = list(contact.zones)
+        names = list(plain_zones)
     names = list(dict.fromkeys(names))
-    if not names and policy.unknown == "country_all_zones" and contact.country:
+    if not names and policy.unknown == "country_all_zones" and country:
         try:
-            names = list(geography.country_zones(contact.country))
+            names = list(geography.country_zones(country))
         except geography.GeographyError:
             names = []
     if not names:
@@ -96,6 +107,12 @@ def _core(contact: Contact, channel: str, history: Sequence[Event], t: datetime)
     return out
 
 
+@lru_cache(maxsize=4096)
+def _evaluated(pack: Pack, channel: str) -> tuple[Rule, ...]:
+    """The rules of `pack` that decide `channel` (script-time rules are not)."""
+    return tuple(r for r in pack.rules if not isinstance(r, ScriptRule) and r.applies_to(channel))
+
+
 class _Plan:
     """The packs' rules for one (contact, channel), each with its context, evaluated at any t."""
 
@@ -121,8 +138,8 @@ class _Plan:
                 continue
             self.zone_names.extend(z.key for z in zones if z.key not in self.zone_names)
             ctx = Context(contact, channel, zones, history, pack.end_margin + end_margin)
-            for rule in pack.rules:
-                if isinstance(rule, ScriptRule) or not rule.applies_to(channel) or id(rule) in seen:
+            for rule in _evaluated(pack, channel):
+                if id(rule) in seen:
                     continue
                 seen.add(id(rule))
                 self.checks.append((pack.id, rule, ctx))

@@ -90,7 +90,7 @@ class ZonePolicy:
     unknown: str = "country_all_zones"  # or deny
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Pack:
     id: str
     version: str

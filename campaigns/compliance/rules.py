@@ -7,15 +7,16 @@ the code, the zone it failed in, a sentence in Spanish and English, and the earl
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
 import phonenumbers
 
-from campaigns.compliance.clock import at_local, holiday_dates, local_midnight
+from campaigns.compliance.clock import at_local, holiday_dates, local_midnight, zone
 from campaigns.compliance.model import Code, Contact, Event, EventKind
 
 __all__ = [
@@ -38,6 +39,12 @@ __all__ = [
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_COUNTED_KIND = {
+    "attempts": EventKind.ATTEMPT,
+    "connected": EventKind.ATTEMPT,
+    "two_way": EventKind.TWO_WAY_CONTACT,
+    "messages": EventKind.MESSAGE_SENT,
+}
 _TRIGGER_ES = {"conversation": "una conversación", "two_way_contact": "un contacto directo"}
 _WEEKDAY_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 
@@ -92,23 +99,16 @@ class WindowRule(Rule):
     days: tuple[tuple[tuple[int, int], ...], ...]  # index 0 = Monday
 
     def _earliest_in(self, tz: ZoneInfo, t: datetime, margin: int) -> datetime | None:
-        local = t.astimezone(tz)
-        day = local.date()
-        now_s = local.hour * 3600 + local.minute * 60 + local.second
-        for offset in range(0, 15):
-            current = day + timedelta(days=offset)
-            for start, end in self.days[current.weekday()]:
-                last_start = end - margin
-                if last_start <= start:
-                    continue
-                if offset == 0:
-                    if start <= now_s < last_start:
-                        return t
-                    if now_s >= last_start:
-                        continue
-                begin = at_local(current, start, tz)
-                if begin >= t:
-                    return begin
+        """`t` if a contact may start at `t` in `tz`, else the next instant one may (≤ 3 weeks)."""
+        ts = t.timestamp()
+        chunk = int(ts // _CHUNK)
+        for ahead in range(3):
+            starts, ends = _allowed_intervals(self, tz.key, margin, chunk + ahead)
+            index = bisect_right(starts, ts) - 1
+            if ahead == 0 and index >= 0 and ts < ends[index]:
+                return t
+            if index + 1 < len(starts):
+                return datetime.fromtimestamp(starts[index + 1], UTC)
         return None
 
     def check(self, ctx: Context, t: datetime) -> Verdict | None:
@@ -148,6 +148,46 @@ class WindowRule(Rule):
             f"it is {local.strftime('%H:%M')} in {tz.key}; allowed {shown}" + margin_note_en,
             earliest,
         )
+
+
+_CHUNK = 7 * 86_400  # seconds of UTC time per cached piece of a window's timeline
+_INTERVALS: dict[tuple[int, str, int, int], tuple[WindowRule, tuple[float, ...], tuple[float, ...]]]
+_INTERVALS = {}
+
+
+def _allowed_intervals(
+    rule: WindowRule, tz_key: str, margin: int, chunk: int
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The [start, end) UTC intervals (as timestamps) in which `rule` lets a contact start in
+    `tz`, overlapping one week-long chunk of UTC time. Cached: wall-clock to UTC conversion,
+    with its DST gaps and folds, is done once per rule, zone and week."""
+    key = (id(rule), tz_key, margin, chunk)
+    cached = _INTERVALS.get(key)
+    if cached is not None and cached[0] is rule:
+        return cached[1], cached[2]
+    tz = zone(tz_key)
+    low, high = chunk * _CHUNK, (chunk + 1) * _CHUNK
+    day = datetime.fromtimestamp(low, UTC).astimezone(tz).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(high, UTC).astimezone(tz).date() + timedelta(days=1)
+    starts: list[float] = []
+    ends: list[float] = []
+    while day <= last:
+        for start, end in rule.days[day.weekday()]:
+            if end - margin <= start:
+                continue
+            begin = at_local(day, start, tz).timestamp()
+            finish = at_local(day, end - margin, tz).timestamp()
+            if finish > low and begin < high and finish > begin:
+                if starts and begin <= ends[-1]:
+                    ends[-1] = max(ends[-1], finish)
+                else:
+                    starts.append(begin)
+                    ends.append(finish)
+        day += timedelta(days=1)
+    if len(_INTERVALS) > 200_000:
+        _INTERVALS.clear()
+    _INTERVALS[key] = (rule, tuple(starts), tuple(ends))
+    return tuple(starts), tuple(ends)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -213,18 +253,6 @@ class CapRule(Rule):
     line_types: frozenset[str] | None = None
     when_no_consent: bool = False
 
-    def _counted(self, event: Event) -> bool:
-        if self.channels is not None and event.channel not in self.channels:
-            return False
-        if self.counts in ("attempts", "connected"):
-            if event.kind is not EventKind.ATTEMPT:
-                return False
-            strict = self.counts == "connected" or self.exclude_not_connected
-            return not (strict and event.connected is False)
-        if self.counts == "two_way":
-            return event.kind is EventKind.TWO_WAY_CONTACT
-        return event.kind is EventKind.MESSAGE_SENT
-
     def _active(self, ctx: Context, t: datetime) -> bool:
         contact = ctx.contact
         if self.line_types is not None and (contact.line_type or "unknown") not in self.line_types:
@@ -235,16 +263,31 @@ class CapRule(Rule):
             return any(e.kind is EventKind.TWO_WAY_CONTACT and e.at <= t for e in ctx.history)
         return True
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        if not self._active(ctx, t):
-            return None
-        times = sorted(
+    def _times(self, ctx: Context, t: datetime) -> list[datetime]:
+        """When each counted event of the scope happened (unsorted)."""
+        kind = _COUNTED_KIND[self.counts]
+        channels = self.channels
+        strict = self.counts == "connected" or self.exclude_not_connected
+        debt = ctx.contact.debt if "debt" in self.per else None
+        phone = ctx.contact.phone if "phone" in self.per else None
+        return [
             e.at
             for e in ctx.history
-            if e.at <= t and self._counted(e) and _in_scope(self.per, ctx.contact, e)
-        )
+            if e.kind is kind
+            and e.at <= t
+            and (channels is None or e.channel in channels)
+            and not (strict and e.connected is False)
+            and (debt is None or e.debt is None or e.debt == debt)
+            and (phone is None or e.phone is None or e.phone == phone)
+        ]
+
+    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+        if len(ctx.history) < self.max or not self._active(ctx, t):
+            return None
+        times = self._times(ctx, t)
         if len(times) < self.max:
             return None
+        times.sort()
         scope = "+".join(sorted(self.per))
         if self.window_kind == "rolling":
             assert self.length is not None

@@ -1,0 +1,149 @@
+"""decide() throughput on one core over a mixed population.
+
+Population: contacts from MX, CO, US, PE and CL with real area-code zones (10 % with an address
+in another zone, so two candidate zones), histories of 0–20 events over the previous 14 days,
+instants spread over a week, channels voice_prerecorded / voice_live / sms; packs chosen per
+contact as the product does. Only decide() is timed.
+
+Usage: python bench/compliance_bench.py [--decisions N] [--quick]
+Target (issue 4): ≥ 100,000 decide() calls per second. Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from campaigns import geography  # noqa: E402
+from campaigns.compliance import Contact, Event, EventKind, decide, load_policies  # noqa: E402
+from campaigns.compliance.inputs import zone_sources_for  # noqa: E402
+
+TARGET = 100_000
+COUNTRIES = ("MX", "CO", "US", "PE", "CL")
+CHANNELS = ("voice_prerecorded", "voice_live", "sms")
+
+
+def _phone(rng: random.Random, country: str) -> tuple[str, str]:
+    import phonenumbers
+
+    codes = geography.area_codes(country)
+    while True:
+        code = rng.choice(codes)
+        digits = code.prefix + rng.choice(code.subscriber_first_digits)
+        digits += "".join(
+            rng.choice("0123456789") for _ in range(code.national_length - len(digits))
+        )
+        number = phonenumbers.parse(digits, country)
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(
+                number, phonenumbers.PhoneNumberFormat.E164
+            ), code.subdivision
+
+
+def population(size: int, seed: int) -> list[tuple[Contact, str, datetime, tuple[Event, ...]]]:
+    rng = random.Random(seed)
+    start = datetime(2026, 11, 23, tzinfo=UTC)
+    cases = []
+    for i in range(size):
+        country = COUNTRIES[i % len(COUNTRIES)]
+        phone, subdivision = _phone(rng, country)
+        address_zone = None
+        if rng.random() < 0.10:
+            address_zone = rng.choice(geography.country_zones(country))
+        sources = zone_sources_for(phone, address_zone)
+        contact = Contact(
+            country=country,
+            subdivision=subdivision or None,
+            phone=phone,
+            zones=tuple(dict.fromkeys(z for z, _ in sources)),
+            zone_sources=sources,
+            role=rng.choice(("debtor",) * 8 + ("aval", "reference")),
+            line_type=rng.choice(("mobile", "fixed_line", "unknown")),
+            provenance=rng.choice(("provided",) * 9 + ("skip_trace",)),
+            consent=frozenset(rng.sample(("sms", "voice_prerecorded"), rng.randint(0, 2))),
+            authorized_channels=(
+                frozenset({"voice_live", "sms"}) if country == "CO" and rng.random() < 0.8 else None
+            ),
+            debt=f"D{i}",
+            account_status="active",
+        )
+        at = start + timedelta(seconds=rng.randrange(7 * 86400))
+        events = []
+        for _ in range(rng.randint(0, 20)):
+            kind = rng.choice(
+                (EventKind.ATTEMPT,) * 6
+                + (EventKind.MESSAGE_SENT,) * 3
+                + (EventKind.TWO_WAY_CONTACT,)
+            )
+            channel = "sms" if kind is EventKind.MESSAGE_SENT else rng.choice(CHANNELS[:2])
+            events.append(
+                Event(
+                    kind,
+                    at - timedelta(seconds=rng.randrange(14 * 86400)),
+                    channel,
+                    contact.debt,
+                    phone,
+                    connected=rng.random() < 0.6,
+                )
+            )
+        cases.append((contact, rng.choice(CHANNELS), at, tuple(sorted(events, key=lambda e: e.at))))
+    return cases
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--decisions", type=int, default=300_000)
+    parser.add_argument("--quick", action="store_true", help="50,000 decisions")
+    args = parser.parse_args()
+    total = 50_000 if args.quick else args.decisions
+    policies = load_policies()
+    cases = population(5_000, seed=3)
+    selected = [
+        policies.for_contact(c.country, c.subdivision, "financial", "third_party")
+        for c, *_ in cases
+    ]
+    for (contact, channel, at, history), packs in zip(cases, selected, strict=True):  # warm caches
+        decide(contact, channel, at, history, packs)
+    allowed = 0
+    started = time.perf_counter()
+    done = 0
+    while done < total:
+        for (contact, channel, at, history), packs in zip(cases, selected, strict=True):
+            allowed += decide(contact, channel, at, history, packs).allowed
+            done += 1
+            if done == total:
+                break
+    seconds = time.perf_counter() - started
+    rate = total / seconds
+    figures = {
+        "bench": "compliance",
+        "decisions": total,
+        "seconds": round(seconds, 2),
+        "decisions_per_s": round(rate),
+        "allowed_share": round(allowed / total, 3),
+        "microseconds_per_decision": round(1e6 / rate, 1),
+        "targets": {"decisions_per_s": TARGET},
+        "met": {"decisions_per_s": rate >= TARGET},
+        "machine": f"{platform.machine()} {os.cpu_count()} CPU, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    print(
+        f"{total:,} decisions in {seconds:.2f} s on one core → {rate:,.0f}/s "
+        f"({1e6 / rate:.1f} µs each; {allowed / total:.0%} allowed); target {TARGET:,}/s"
+    )
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
