@@ -178,3 +178,127 @@ def test_logs_hold_no_debtor_pii(tmp_path: Path, sqlite_env: dict[str, str]) -> 
     assert all(e["level"] in {"info", "debug", "warning"} for e in events)
     for secret in ("Ana", "Peña", "5512345678", "12345678", "100"):
         assert secret not in result.stderr
+
+
+def _contact_files(tmp_path: Path, **overrides: object) -> tuple[Path, Path]:
+    contact = {
+        "country": "US",
+        "subdivision": "FL",
+        "phone": "+18503211234",
+        "role": "debtor",
+        "line_type": "mobile",
+        "provenance": "provided",
+        "consent": ["sms"],
+        "debt": "D1",
+        "caller_id": "+13055550100",
+        **overrides,
+    }
+    history = [
+        {
+            "event": "attempt",
+            "channel": "voice_live",
+            "debt": "D1",
+            "at": "2026-11-24T15:00:00Z",
+            "connected": True,
+        }
+    ]
+    c, h = tmp_path / "contact.json", tmp_path / "history.json"
+    c.write_text(json.dumps(contact), encoding="utf-8")
+    h.write_text(json.dumps(history), encoding="utf-8")
+    return c, h
+
+
+def test_compliance_check_json(tmp_path: Path) -> None:
+    contact, history = _contact_files(tmp_path)
+    # 13:30 UTC = 08:30 in New York but 07:30 in Chicago: +1 850 may be either, so not yet.
+    result = cli(
+        "compliance",
+        "check",
+        "--packs",
+        "us-fdcpa-regf,us-tcpa",
+        "--channel",
+        "voice_live",
+        "--at",
+        "2026-11-25T13:30:00Z",
+        "--contact",
+        str(contact),
+        "--history",
+        str(history),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    decision = json.loads(result.stdout)
+    assert decision["allowed"] is False
+    assert [(r["code"], r["zone"]) for r in decision["reasons"]] == [
+        ("WINDOW_CLOSED", "America/Chicago")
+    ]
+    assert decision["next_allowed_at"] == "2026-11-25T14:00:00+00:00"
+    assert set(decision["zones"]) == {"America/Chicago", "America/New_York"}
+    prerecorded = cli(
+        "compliance",
+        "check",
+        "--packs",
+        "us-tcpa",
+        "--channel",
+        "voice_prerecorded",
+        "--at",
+        "2026-11-25T16:00:00Z",
+        "--contact",
+        str(contact),
+        "--json",
+    )
+    reasons = json.loads(prerecorded.stdout)["reasons"]
+    assert {r["code"] for r in reasons} == {"CONSENT_REQUIRED"}
+
+
+@pytest.mark.parametrize(
+    ("override", "option", "message"),
+    [
+        ({"role": "primo"}, [], "contact.json.role: 'primo' is not one of"),
+        ({"phone": "5512345678"}, [], "not a valid E.164"),
+        ({"colour": "red"}, [], "unknown key(s) colour"),
+        ({}, ["--packs", "xx-nada"], "unknown pack 'xx-nada'"),
+        ({}, ["--at", "2026-11-25T13:30:00"], "add the offset"),
+        ({}, ["--channel", "paloma"], "--channel 'paloma'"),
+    ],
+)
+def test_compliance_check_bad_input(
+    tmp_path: Path, override: dict[str, object], option: list[str], message: str
+) -> None:
+    contact, _ = _contact_files(tmp_path, **override)
+    args = {"--packs": "us-tcpa", "--channel": "sms", "--at": "2026-11-25T16:00:00Z"}
+    for key, value in zip(option[::2], option[1::2], strict=True):
+        args[key] = value
+    flat = [item for pair in args.items() for item in pair]
+    result = cli("compliance", "check", *flat, "--contact", str(contact))
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_why_explains_a_phone_from_the_database(tmp_path: Path, sqlite_env: dict[str, str]) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "cuenta,nombre,telefono,saldo,estado,municipio\nA1,Ana Peña,6141234567,100,Chihuahua,Juárez\n",
+        encoding="utf-8",
+    )
+    assert cli("db", "upgrade", env=sqlite_env).returncode == 0
+    assert cli("import", str(path), env=sqlite_env).returncode == 0
+    # Wednesday 03:30 UTC = 21:30 in Chihuahua (UTC-6) but 20:30 in Juárez/Mazatlán.
+    text = cli("why", "614 123 4567", "--at", "2026-11-26T03:30:00Z", env=sqlite_env)
+    assert text.returncode == 0, text.stderr
+    assert "zone America/Chihuahua: from prefix_override:+52614" in text.stdout
+    assert "address:MX-CHH/Juárez" in text.stdout
+    data = json.loads(
+        cli("why", "A1", "--at", "2026-11-26T03:30:00Z", "--json", env=sqlite_env).stdout
+    )
+    voice = data[0]["decisions"]["voice_live"]
+    assert voice["allowed"] is True
+    assert data[0]["packs"][0]["id"] == "mx-condusef"
+    late = json.loads(
+        cli("why", "A1", "--at", "2026-11-26T04:30:00Z", "--json", env=sqlite_env).stdout
+    )[0]["decisions"]["voice_live"]
+    assert late["allowed"] is False
+    assert late["reasons"][0]["zone"] == "America/Chihuahua"
+    missing = cli("why", "ZZ999", env=sqlite_env)
+    assert missing.returncode == 2
+    assert "no phone or account matches 'ZZ999'" in missing.stderr
