@@ -267,8 +267,7 @@ def test_compliance_check_bad_input(
 ) -> None:
     contact, _ = _contact_files(tmp_path, **override)
     args = {"--packs": "us-tcpa", "--channel": "sms", "--at": "2026-11-25T16:00:00Z"}
-    for key, value in zip(option[::2], option[1::2], strict=True):
-        args[key] = value
+    args.update(zip(option[::2], option[1::2], strict=True))
     flat = [item for pair in args.items() for item in pair]
     result = cli("compliance", "check", *flat, "--contact", str(contact))
     assert result.returncode == 2
