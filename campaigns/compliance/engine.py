@@ -16,7 +16,18 @@ from campaigns import geography
 from campaigns.compliance.clock import zone
 from campaigns.compliance.model import Code, Contact, Decision, Event, EventKind, Reason
 from campaigns.compliance.packs import Pack
-from campaigns.compliance.rules import Context, Rule, ScriptRule, Verdict
+from campaigns.compliance.rules import (
+    CallerIdRule,
+    ChannelAuthorizationRule,
+    ChannelBlockRule,
+    ConsentRule,
+    Context,
+    PartyRule,
+    ProvenanceRule,
+    Rule,
+    ScriptRule,
+    Verdict,
+)
 
 __all__ = ["CORE_PACK", "HORIZON", "candidate_zones", "decide"]
 
@@ -107,54 +118,30 @@ def _core(contact: Contact, channel: str, history: Sequence[Event], t: datetime)
     return out
 
 
+_STATIC = (
+    PartyRule,
+    ProvenanceRule,
+    CallerIdRule,
+    ConsentRule,
+    ChannelAuthorizationRule,
+    ChannelBlockRule,
+)
+_Failure = tuple[str, str, Verdict, str]  # pack id, rule id, verdict, rule status
+
+
 @lru_cache(maxsize=4096)
-def _evaluated(pack: Pack, channel: str) -> tuple[Rule, ...]:
-    """The rules of `pack` that decide `channel` (script-time rules are not)."""
-    return tuple(r for r in pack.rules if not isinstance(r, ScriptRule) and r.applies_to(channel))
-
-
-class _Plan:
-    """The packs' rules for one (contact, channel), each with its context, evaluated at any t."""
-
-    def __init__(
-        self,
-        contact: Contact,
-        channel: str,
-        history: tuple[Event, ...],
-        packs: Iterable[Pack],
-        end_margin: timedelta,
-    ) -> None:
-        self.contact, self.channel, self.history = contact, channel, history
-        self.checks: list[tuple[str, Rule, Context]] = []
-        self.permanent: list[tuple[str, str, Verdict, str]] = []
-        self.pack_ids: list[str] = []
-        self.zone_names: list[str] = []
-        seen: set[int] = set()
-        for pack in packs:
-            self.pack_ids.append(pack.id)
-            zones, unknown = candidate_zones(contact, pack)
-            if unknown is not None:
-                self.permanent.append((pack.id, "zones", unknown, "confirmed"))
+def _rule_plan(packs: tuple[Pack, ...], channel: str) -> tuple[tuple[int, Rule, bool], ...]:
+    """(pack index, rule, whether it ignores time) for every rule deciding `channel`, each rule
+    once even when several selected packs inherit it."""
+    seen: set[int] = set()
+    plan = []
+    for index, pack in enumerate(packs):
+        for rule in pack.rules:
+            if isinstance(rule, ScriptRule) or not rule.applies_to(channel) or id(rule) in seen:
                 continue
-            self.zone_names.extend(z.key for z in zones if z.key not in self.zone_names)
-            ctx = Context(contact, channel, zones, history, pack.end_margin + end_margin)
-            for rule in _evaluated(pack, channel):
-                if id(rule) in seen:
-                    continue
-                seen.add(id(rule))
-                self.checks.append((pack.id, rule, ctx))
-
-    def failing(self, t: datetime) -> list[tuple[str, str, Verdict, str]]:
-        out = list(self.permanent)
-        out.extend(
-            (CORE_PACK, "opt-out" if v.code is Code.OPTED_OUT else "account-status", v, "confirmed")
-            for v in _core(self.contact, self.channel, self.history, t)
-        )
-        for pack_id, rule, ctx in self.checks:
-            verdict = rule.check(ctx, t)
-            if verdict is not None:
-                out.append((pack_id, rule.id, verdict, rule.status))
-        return out
+            seen.add(id(rule))
+            plan.append((index, rule, isinstance(rule, _STATIC)))
+    return tuple(plan)
 
 
 def decide(
@@ -171,42 +158,76 @@ def decide(
     own margin before a window closes, added to each pack's."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"decide() needs an aware instant, got naive {at.isoformat()}")
-    plan = _Plan(contact, channel, tuple(history), tuple(packs), end_margin)
-    failing = plan.failing(at)
+    packs = tuple(packs)
+    history = tuple(history)
+    contexts: list[Context | None] = []
+    zone_names: list[str] = []
+    permanent: list[_Failure] = []
+    for pack in packs:
+        zones, unknown = candidate_zones(contact, pack)
+        if unknown is not None:
+            permanent.append((pack.id, "zones", unknown, "confirmed"))
+            contexts.append(None)
+            continue
+        zone_names.extend(z.key for z in zones if z.key not in zone_names)
+        contexts.append(Context(contact, channel, zones, history, pack.end_margin + end_margin))
+    for core in _core(contact, channel, history, at):
+        rule_id = "opt-out" if core.code is Code.OPTED_OUT else "account-status"
+        permanent.append((CORE_PACK, rule_id, core, "confirmed"))
+    timed: list[tuple[str, Rule, Context]] = []
+    failing: list[_Failure] = []
+    for index, rule, static in _rule_plan(packs, channel):
+        ctx = contexts[index]
+        if ctx is None:
+            continue
+        found = rule.check(ctx, at)
+        if not static:
+            timed.append((packs[index].id, rule, ctx))
+        if found is not None:
+            (permanent if static else failing).append(
+                (packs[index].id, rule.id, found, rule.status)
+            )
+    everything = permanent + failing
+    base = {"at": at, "channel": channel, "packs": tuple(p.id for p in packs)}
+    if not everything:
+        return Decision(allowed=True, next_allowed_at=at, zones=tuple(zone_names), **base)  # type: ignore[arg-type]
     reasons = tuple(
-        Reason(v.code, pack_id, rule_id, v.zone, v.detail_es, v.detail_en, status)
-        for pack_id, rule_id, v, status in failing
+        Reason(v.code, pack_id, rule_id, v.zone, *v.texts(), status)
+        for pack_id, rule_id, v, status in everything
     )
-    base = {
-        "at": at,
-        "channel": channel,
-        "packs": tuple(plan.pack_ids),
-        "zones": tuple(plan.zone_names),
-    }
-    if not failing:
-        return Decision(allowed=True, next_allowed_at=at, **base)  # type: ignore[arg-type]
+    upcoming = None if permanent else _next_allowed(timed, at, failing, horizon)
     return Decision(
         allowed=False,
         reasons=reasons,
-        next_allowed_at=_next_allowed(plan, at, failing, horizon),
+        next_allowed_at=upcoming,
+        zones=tuple(zone_names),
         **base,  # type: ignore[arg-type]
     )
 
 
 def _next_allowed(
-    plan: _Plan, at: datetime, failing: list[tuple[str, str, Verdict, str]], horizon: timedelta
+    timed: list[tuple[str, Rule, Context]],
+    at: datetime,
+    failing: list[_Failure],
+    horizon: timedelta,
 ) -> datetime | None:
+    """Jump to the latest "earliest allowed" of the failing rules until every rule agrees."""
     limit = at + horizon
     t = at
     for _ in range(200):
-        earliest = [v.earliest for _, _, v, _ in failing]
-        if any(e is None for e in earliest):
-            return None
-        moved = max(e for e in earliest if e is not None)
+        moved = t
+        for _, _, last, _ in failing:
+            if last.earliest is None:
+                return None
+            moved = max(moved, last.earliest)
         t = moved if moved > t else t + timedelta(minutes=1)
         if t > limit:
             return None
-        failing = plan.failing(t)
+        failing = []
+        for pack_id, rule, ctx in timed:
+            verdict = rule.check(ctx, t)
+            if verdict is not None:
+                failing.append((pack_id, rule.id, verdict, rule.status))
         if not failing:
             return t
     return None

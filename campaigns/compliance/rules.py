@@ -8,7 +8,7 @@ the code, the zone it failed in, a sentence in Spanish and English, and the earl
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -51,11 +51,18 @@ _WEEKDAY_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """A rule's "no": `describe`, when given, writes the sentences only if someone reads them
+    (the search for the next allowed instant makes many verdicts nobody reads)."""
+
     code: Code
     zone: str | None
     detail_es: str
     detail_en: str
     earliest: datetime | None
+    describe: Callable[[], tuple[str, str]] | None = None
+
+    def texts(self) -> tuple[str, str]:
+        return self.describe() if self.describe is not None else (self.detail_es, self.detail_en)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,25 +136,30 @@ class WindowRule(Rule):
         tz = failing
         local = t.astimezone(tz)
         ranges = self.days[local.weekday()]
-        shown = ", ".join(f"{_hhmm(s)}–{_hhmm(e)}" for s, e in ranges)
         if not ranges:
             return Verdict(
                 Code.DAY_CLOSED,
                 tz.key,
-                f"no se permite contactar en {_WEEKDAY_ES[local.weekday()]} ({tz.key})",
-                f"no contact allowed on {local.strftime('%A')}s ({tz.key})",
+                "",
+                "",
                 earliest,
+                lambda: (
+                    f"no se permite contactar en {_WEEKDAY_ES[local.weekday()]} ({tz.key})",
+                    f"no contact allowed on {local.strftime('%A')}s ({tz.key})",
+                ),
             )
-        margin_note_es = f", sin iniciar en los últimos {margin // 60} min" if margin else ""
-        margin_note_en = f", no start in the last {margin // 60} min" if margin else ""
-        return Verdict(
-            Code.WINDOW_CLOSED,
-            tz.key,
-            f"son las {local.strftime('%H:%M')} en {tz.key}; horario permitido {shown}"
-            + margin_note_es,
-            f"it is {local.strftime('%H:%M')} in {tz.key}; allowed {shown}" + margin_note_en,
-            earliest,
-        )
+
+        def describe() -> tuple[str, str]:
+            shown = ", ".join(f"{_hhmm(s)}–{_hhmm(e)}" for s, e in ranges)
+            note_es = f", sin iniciar en los últimos {margin // 60} min" if margin else ""
+            note_en = f", no start in the last {margin // 60} min" if margin else ""
+            clock = local.strftime("%H:%M")
+            return (
+                f"son las {clock} en {tz.key}; horario permitido {shown}{note_es}",
+                f"it is {clock} in {tz.key}; allowed {shown}{note_en}",
+            )
+
+        return Verdict(Code.WINDOW_CLOSED, tz.key, "", "", earliest, describe)
 
 
 _CHUNK = 7 * 86_400  # seconds of UTC time per cached piece of a window's timeline
@@ -296,14 +308,18 @@ class CapRule(Rule):
                 return None
             earliest = inside[len(inside) - self.max] + self.length
             days = self.length.days or self.length.total_seconds() / 86400
+            count = len(inside)
             return Verdict(
                 Code.CAP_EXCEEDED,
                 None,
-                f"ya hay {len(inside)} {self._what_es()} en {days:g} días "
-                f"(máximo {self.max}, por {scope})",
-                f"{len(inside)} {self.counts} in {days:g} days already "
-                f"(max {self.max} per {scope})",
+                "",
+                "",
                 earliest,
+                lambda: (
+                    f"ya hay {count} {self._what_es()} en {days:g} días "
+                    f"(máximo {self.max}, por {scope})",
+                    f"{count} {self.counts} in {days:g} days already (max {self.max} per {scope})",
+                ),
             )
         worst: tuple[ZoneInfo, int, datetime] | None = None
         for tz in ctx.zones:
@@ -319,9 +335,14 @@ class CapRule(Rule):
         return Verdict(
             Code.CAP_EXCEEDED,
             tz.key,
-            f"ya hay {n} {self._what_es()} {unit_es} en {tz.key} (máximo {self.max}, por {scope})",
-            f"{n} {self.counts} {unit_en} in {tz.key} already (max {self.max} per {scope})",
+            "",
+            "",
             end,
+            lambda: (
+                f"ya hay {n} {self._what_es()} {unit_es} en {tz.key} "
+                f"(máximo {self.max}, por {scope})",
+                f"{n} {self.counts} {unit_en} in {tz.key} already (max {self.max} per {scope})",
+            ),
         )
 
     def _what_es(self) -> str:
@@ -375,9 +396,13 @@ class CooloffRule(Rule):
         return Verdict(
             Code.COOLOFF_ACTIVE,
             zone_name,
-            f"periodo de espera tras {_TRIGGER_ES[self.trigger]} hasta {end.isoformat()}",
-            f"cool-off after a {self.trigger.replace('_', ' ')} until {end.isoformat()}",
+            "",
+            "",
             end,
+            lambda: (
+                f"periodo de espera tras {_TRIGGER_ES[self.trigger]} hasta {end.isoformat()}",
+                f"cool-off after a {self.trigger.replace('_', ' ')} until {end.isoformat()}",
+            ),
         )
 
 
