@@ -7,13 +7,17 @@ import json
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from config.logging import configure_logging
+
+if TYPE_CHECKING:
+    from campaigns.compliance import PolicySet
+    from campaigns.compliance.explain import Explanation
 from config.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(
@@ -225,7 +229,7 @@ def portfolio_generate(
 # -- compliance --------------------------------------------------------------------------
 
 
-def _policies(extra: list[Path] | None) -> object:
+def _policies(extra: list[Path] | None) -> PolicySet:
     from campaigns.compliance import PolicyError, load_policies
 
     try:
@@ -260,7 +264,7 @@ def compliance_check(
     extra_pack: Annotated[list[Path] | None, typer.Option(help="An agency pack file.")] = None,
 ) -> None:
     """Decide one case from files: allowed, every reason, and the next allowed instant."""
-    from campaigns.compliance import CHANNELS, PolicyError, PolicySet, decide
+    from campaigns.compliance import CHANNELS, PolicyError, decide
     from campaigns.compliance.inputs import (
         InputError,
         contact_from_json,
@@ -272,7 +276,6 @@ def compliance_check(
         raise fail(f"--channel {channel!r}: use one of {', '.join(CHANNELS)}")
     instant = _instant(at, "--at")
     policy_set = _policies(extra_pack)
-    assert isinstance(policy_set, PolicySet)
     try:
         selected = policy_set.select(p.strip() for p in packs.split(",") if p.strip())
         who = contact_from_json(read_json(contact), str(contact))
@@ -290,29 +293,38 @@ def compliance_check(
     print_decision(decision, out)
 
 
-async def _explain(key: str, at: datetime, policy_set: object) -> list[object]:
+def _explanations(key: str, at: datetime) -> list[Explanation]:
+    """Decide every channel for every contact matching `key`, from the database."""
     from campaigns import db
-    from campaigns.compliance import PolicySet
     from campaigns.compliance.explain import explain
 
-    assert isinstance(policy_set, PolicySet)
     s = settings()
-    engine = db.create_engine(s.database_url)
+    policy_set = _policies(None)
+
+    async def run() -> list[Explanation]:
+        engine = db.create_engine(s.database_url)
+        try:
+            await db.ensure_migrated(engine)
+            async with db.session_factory(engine)() as session:
+                return await explain(
+                    session,
+                    key,
+                    at,
+                    policy_set,
+                    country=s.default_country,
+                    creditor_sector=s.creditor_sector,
+                    collector_role=s.collector_role,
+                )
+        finally:
+            await engine.dispose()
+
     try:
-        await db.ensure_migrated(engine)
-        async with db.session_factory(engine)() as session:
-            found = await explain(
-                session,
-                key,
-                at,
-                policy_set,
-                country=s.default_country,
-                creditor_sector=s.creditor_sector,
-                collector_role=s.collector_role,
-            )
-            return list(found)
-    finally:
-        await engine.dispose()
+        found = asyncio.run(run())
+    except db.DatabaseError as exc:
+        raise fail(str(exc)) from None
+    if not found:
+        raise fail(f"no phone or account matches {key!r} in {s.database_url}")
+    return found
 
 
 @app.command("why")
@@ -322,26 +334,13 @@ def why_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Why is (or isn't) this debtor contacted: zones and their sources, packs, every decision."""
-    from campaigns import db
     from campaigns.compliance.console import print_decision
-    from campaigns.compliance.explain import Explanation
 
-    instant = _instant(at, "--at")
-    try:
-        found = asyncio.run(_explain(key, instant, _policies(None)))
-    except db.DatabaseError as exc:
-        raise fail(str(exc)) from None
-    if not found:
-        raise fail(f"no phone or account matches {key!r} in {settings().database_url}")
+    found = _explanations(key, _instant(at, "--at"))
     if as_json:
-        print(
-            json.dumps(
-                [e.to_json() for e in found if isinstance(e, Explanation)], ensure_ascii=False
-            )
-        )
+        print(json.dumps([e.to_json() for e in found], ensure_ascii=False))
         return
     for item in found:
-        assert isinstance(item, Explanation)
         c = item.stored.contact
         out.rule(f"{item.stored.debtor.full_name} · {c.debt} · {c.phone}")
         out.print(
@@ -367,19 +366,11 @@ def compliance_calendar(
     at: Annotated[str | None, typer.Option(help="Start (default: now).")] = None,
 ) -> None:
     """The windows in which this phone may be contacted over the next days, in every zone."""
-    from campaigns import db
     from campaigns.compliance.clock import zone
-    from campaigns.compliance.explain import Explanation, allowed_windows
+    from campaigns.compliance.explain import allowed_windows
 
     start = _instant(at, "--at")
-    try:
-        found = asyncio.run(_explain(phone, start, _policies(None)))
-    except db.DatabaseError as exc:
-        raise fail(str(exc)) from None
-    if not found:
-        raise fail(f"no phone matches {phone!r} in {settings().database_url}")
-    item = found[0]
-    assert isinstance(item, Explanation)
+    item = _explanations(phone, start)[0]
     c = item.stored.contact
     windows = allowed_windows(c, channel, start, days, item.history, item.packs)
     out.print(f"{c.phone} · {channel} · packs {', '.join(p.id for p in item.packs)}")

@@ -8,7 +8,7 @@ the code, the zone it failed in, a sentence in Spanish and English, and the earl
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -595,19 +595,3 @@ class ScriptRule(Rule):
 
     check_at: str
     spec: tuple[tuple[str, object], ...]
-
-
-EVALUATED: Sequence[type[Rule]] = (
-    WindowRule,
-    HolidayRule,
-    CapRule,
-    CooloffRule,
-    ChannelLockRule,
-    MinGapRule,
-    PartyRule,
-    ProvenanceRule,
-    CallerIdRule,
-    ConsentRule,
-    ChannelAuthorizationRule,
-    ChannelBlockRule,
-)
