@@ -94,24 +94,28 @@ def _same_family(a: str, b: str) -> bool:
 
 def _core(contact: Contact, channel: str, history: Sequence[Event], t: datetime) -> list[Verdict]:
     out = []
-    for event in history:
-        if event.kind is not EventKind.OPT_OUT or event.at > t:
-            continue
-        if event.phone is not None and contact.phone is not None and event.phone != contact.phone:
-            continue
-        if event.channel is None or _same_family(event.channel, channel):
-            scope = "todos los canales" if event.channel is None else event.channel
-            out.append(
-                Verdict(
-                    Code.OPTED_OUT,
-                    None,
-                    f"pidió no ser contactado ({scope}) el {event.at.date().isoformat()}",
-                    f"asked not to be contacted ({event.channel or 'all channels'}) on "
-                    f"{event.at.date().isoformat()}",
-                    None,
-                )
+    opt_outs = [
+        e
+        for e in history
+        if e.kind is EventKind.OPT_OUT
+        and e.at <= t
+        and (e.phone is None or contact.phone is None or e.phone == contact.phone)
+        and (e.channel is None or _same_family(e.channel, channel))
+    ]
+    if opt_outs:
+        first = min(opt_outs, key=lambda e: (e.at, e.channel or ""))
+        scope_es = "todos los canales" if first.channel is None else first.channel
+        scope_en = first.channel or "all channels"
+        day = first.at.date().isoformat()
+        out.append(
+            Verdict(
+                Code.OPTED_OUT,
+                None,
+                f"pidió no ser contactado ({scope_es}) el {day}",
+                f"asked not to be contacted ({scope_en}) on {day}",
+                None,
             )
-            break
+        )
     if contact.account_status in _CLOSED:
         es, en = _CLOSED[contact.account_status]
         out.append(Verdict(Code.ACCOUNT_CLOSED, None, es, en, None))
@@ -131,17 +135,13 @@ _Failure = tuple[str, str, Verdict, str]  # pack id, rule id, verdict, rule stat
 
 @lru_cache(maxsize=4096)
 def _rule_plan(packs: tuple[Pack, ...], channel: str) -> tuple[tuple[int, Rule, bool], ...]:
-    """(pack index, rule, whether it ignores time) for every rule deciding `channel`, each rule
-    once even when several selected packs inherit it."""
-    seen: set[int] = set()
-    plan = []
-    for index, pack in enumerate(packs):
-        for rule in pack.rules:
-            if isinstance(rule, ScriptRule) or not rule.applies_to(channel) or id(rule) in seen:
-                continue
-            seen.add(id(rule))
-            plan.append((index, rule, isinstance(rule, _STATIC)))
-    return tuple(plan)
+    """(pack index, rule, whether it ignores time) for every rule deciding `channel`."""
+    return tuple(
+        (index, rule, isinstance(rule, _STATIC))
+        for index, pack in enumerate(packs)
+        for rule in pack.rules
+        if not isinstance(rule, ScriptRule) and rule.applies_to(channel)
+    )
 
 
 def decide(
@@ -161,6 +161,10 @@ def decide(
     packs = tuple(packs)
     history = tuple(history)
     contexts: list[Context | None] = []
+    # A rule that several selected packs inherit is judged once per distinct (zones, margin):
+    # a child pack's longer margin or extra zones still apply to what it inherits.
+    context_ids: list[int] = []
+    distinct: dict[tuple[tuple[ZoneInfo, ...], timedelta], int] = {}
     zone_names: list[str] = []
     permanent: list[_Failure] = []
     for pack in packs:
@@ -168,18 +172,24 @@ def decide(
         if unknown is not None:
             permanent.append((pack.id, "zones", unknown, "confirmed"))
             contexts.append(None)
+            context_ids.append(-1)
             continue
         zone_names.extend(z.key for z in zones if z.key not in zone_names)
-        contexts.append(Context(contact, channel, zones, history, pack.end_margin + end_margin))
+        margin = pack.end_margin + end_margin
+        contexts.append(Context(contact, channel, zones, history, margin))
+        context_ids.append(distinct.setdefault((zones, margin), len(distinct)))
     for core in _core(contact, channel, history, at):
         rule_id = "opt-out" if core.code is Code.OPTED_OUT else "account-status"
         permanent.append((CORE_PACK, rule_id, core, "confirmed"))
     timed: list[tuple[str, Rule, Context]] = []
     failing: list[_Failure] = []
+    seen: set[tuple[int, int]] = set()
     for index, rule, static in _rule_plan(packs, channel):
         ctx = contexts[index]
-        if ctx is None:
+        key = (id(rule), context_ids[index])
+        if ctx is None or key in seen:
             continue
+        seen.add(key)
         found = rule.check(ctx, at)
         if not static:
             timed.append((packs[index].id, rule, ctx))
@@ -195,7 +205,9 @@ def decide(
         Reason(v.code, pack_id, rule_id, v.zone, *v.texts(), status)
         for pack_id, rule_id, v, status in everything
     )
-    upcoming = None if permanent else _next_allowed(timed, at, failing, horizon)
+    upcoming = (
+        None if permanent else _next_allowed(contact, channel, history, timed, at, failing, horizon)
+    )
     return Decision(
         allowed=False,
         reasons=reasons,
@@ -206,6 +218,9 @@ def decide(
 
 
 def _next_allowed(
+    contact: Contact,
+    channel: str,
+    history: tuple[Event, ...],
     timed: list[tuple[str, Rule, Context]],
     at: datetime,
     failing: list[_Failure],
@@ -221,8 +236,8 @@ def _next_allowed(
                 return None
             moved = max(moved, last.earliest)
         t = moved if moved > t else t + timedelta(minutes=1)
-        if t > limit:
-            return None
+        if t > limit or _core(contact, channel, history, t):
+            return None  # over the horizon, or an opt-out recorded after `at` now applies
         failing = []
         for pack_id, rule, ctx in timed:
             verdict = rule.check(ctx, t)

@@ -136,7 +136,15 @@ def contact_from_json(data: Any, where: str = "contact") -> Contact:
         else _channels(f"{where}.authorized_channels", authorized),
         debt=None if data.get("debt") is None else str(data["debt"]),
         caller_id=caller,
-        account_status=data.get("account_status"),
+        account_status=(
+            None
+            if data.get("account_status") is None
+            else _choice(
+                f"{where}.account_status",
+                data["account_status"],
+                ("active", "paid", "closed", "disputed"),
+            )
+        ),
     )
 
 

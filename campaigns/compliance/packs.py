@@ -57,6 +57,8 @@ SCRIPT_KINDS = frozenset(
 )
 _DURATION: TypeAdapter[timedelta] = TypeAdapter(timedelta)
 _OPTIONAL = frozenset({"source", "note"})
+#: A caller ID is what a called phone shows: by default caller-ID rules are about calls.
+_CALL_CHANNELS = ("voice_live", "voice_prerecorded", "voicemail")
 _RANGE = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
 
 
@@ -315,8 +317,10 @@ class _Reader:
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
                 raise self.fail(node, where, f"max must be a whole number ≥ 1 (got {limit!r})")
             counts = node["counts"]
-            if counts not in ("attempts", "connected", "two_way", "messages"):
-                raise self.fail(node, where, "counts: attempts, connected, two_way or messages")
+            if counts not in ("attempts", "connected", "two_way", "messages", "communications"):
+                raise self.fail(
+                    node, where, "counts: attempts, connected, two_way, messages or communications"
+                )
             window = node["window"]
             kwargs: dict[str, Any] = {}
             if not isinstance(window, dict) or window.get("type") not in ("rolling", "calendar"):
@@ -427,11 +431,15 @@ class _Reader:
                 allowed=self.names(node, node["allowed"], where, ("provided", "skip_trace")),
             )
         if kind == "caller_id":
-            self.keys(node, where, base, {"presentation", "prefix", "number_set"})
+            self.keys(node, where, base, {"presentation", "prefix", "number_set", "channels"})
             prefix = node.get("prefix")
             if prefix is not None and not str(prefix).isdigit():
                 raise self.fail(node, where, 'prefix: digits, e.g. "600"')
-            return CallerIdRule(**common, prefix=None if prefix is None else str(prefix))
+            return CallerIdRule(
+                **common,
+                channels=self.channels(node, node.get("channels", list(_CALL_CHANNELS)), where),
+                prefix=None if prefix is None else str(prefix),
+            )
         if kind == "consent":
             self.keys(node, where, base | {"channels"}, {"line_types", "technology", "requires"})
             line_types = node.get("line_types")
@@ -473,7 +481,7 @@ class _Reader:
         except (TypeError, ValueError):
             raise self.fail(node, where, "dates are YYYY-MM-DD") from None
 
-    def pack(self) -> tuple[Pack, list[Any]]:
+    def pack(self) -> tuple[Pack, list[Any], _Map]:
         try:
             data = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_Loader)
         except yaml.YAMLError as exc:
@@ -540,7 +548,7 @@ class _Reader:
             rules=(),
             own_time="time" in data,
         )
-        return pack, raw_rules
+        return pack, raw_rules, data
 
     def zone_policy(self, time_node: Any) -> ZonePolicy:
         zones = time_node.get("zones") if isinstance(time_node, dict) else None
@@ -599,6 +607,16 @@ def _looser(child: Rule, parent: Rule) -> str | None:
             return "its window is shorter"
         if child.unit == "day" and parent.unit == "week":
             return "its calendar unit is shorter"
+        if child.exclude_not_connected and not parent.exclude_not_connected:
+            return "it no longer counts calls that did not connect"
+        if child.active_after and child.active_after != parent.active_after:
+            return f"it applies only after {child.active_after}"
+        if child.line_types is not None and (
+            parent.line_types is None or not child.line_types >= parent.line_types
+        ):
+            return "it applies to fewer line types"
+        if child.when_no_consent and not parent.when_no_consent:
+            return "it applies only without consent"
         return None
     if isinstance(child, HolidayRule) and isinstance(parent, HolidayRule):
         same = (child.country, child.subdiv) == (parent.country, parent.subdiv)
@@ -614,27 +632,28 @@ def _looser(child: Rule, parent: Rule) -> str | None:
 
 def _resolve(
     packs: dict[str, Pack],
-    raw: dict[str, tuple[_Reader, list[Any]]],
+    raw: dict[str, tuple[_Reader, list[Any], _Map]],
     pack_id: str,
     seen: tuple[str, ...],
 ) -> Pack:
     pack = packs[pack_id]
     if pack.rules or pack.own_rule_ids:
         return pack
-    reader, raw_rules = raw[pack_id]
+    reader, raw_rules, data = raw[pack_id]
     inherited: dict[str, Rule] = {}
     sources: dict[str, Mapping[str, str]] = {}
-    if not pack.own_time and pack.extends and pack.extends[0] in packs:
+    for parent_id in pack.extends:
+        if parent_id in seen:
+            cycle = " → ".join((*seen, parent_id))
+            raise reader.fail(data, "extends", f"forms a cycle: {cycle}; remove one link")
+        if parent_id not in packs:
+            known = ", ".join(sorted(packs))
+            raise reader.fail(data, "extends", f"unknown pack {parent_id!r}; known: {known}")
+    if not pack.own_time and pack.extends:
         first = _resolve(packs, raw, pack.extends[0], (*seen, pack.extends[0]))
         pack = replace(pack, zones=first.zones, end_margin=first.end_margin)
     margin = pack.end_margin
     for parent_id in pack.extends:
-        if parent_id in seen:
-            raise PolicyError(
-                f"{pack.path}: extends forms a cycle: {' → '.join((*seen, parent_id))}"
-            )
-        if parent_id not in packs:
-            raise PolicyError(f"{pack.path}: extends unknown pack {parent_id!r}")
         parent = _resolve(packs, raw, parent_id, (*seen, parent_id))
         inherited.update({r.id: r for r in parent.rules})
         sources.update(parent.sources)
@@ -674,16 +693,16 @@ def load_policies(directory: Path = POLICY_DIR, extra: Iterable[Path] = ()) -> P
     """Load every `*.yaml` pack of `directory` plus `extra` files (an agency's own packs)."""
     paths = sorted(directory.glob("*.yaml")) + [Path(p) for p in extra]
     packs: dict[str, Pack] = {}
-    raw: dict[str, tuple[_Reader, list[Any]]] = {}
+    raw: dict[str, tuple[_Reader, list[Any], _Map]] = {}
     for path in paths:
         reader = _Reader(path)
-        pack, raw_rules = reader.pack()
+        pack, raw_rules, data = reader.pack()
         if pack.id in packs:
             raise PolicyError(
                 f"{path}: pack id {pack.id!r} already loaded from {packs[pack.id].path}"
             )
         packs[pack.id] = pack
-        raw[pack.id] = (reader, raw_rules)
+        raw[pack.id] = (reader, raw_rules, data)
     for pack_id in list(packs):
         _resolve(packs, raw, pack_id, (pack_id,))
     return PolicySet(packs)

@@ -39,11 +39,12 @@ __all__ = [
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_COUNTED_KIND = {
-    "attempts": EventKind.ATTEMPT,
-    "connected": EventKind.ATTEMPT,
-    "two_way": EventKind.TWO_WAY_CONTACT,
-    "messages": EventKind.MESSAGE_SENT,
+_COUNTED_KINDS = {
+    "attempts": frozenset({EventKind.ATTEMPT}),
+    "connected": frozenset({EventKind.ATTEMPT}),
+    "two_way": frozenset({EventKind.TWO_WAY_CONTACT}),
+    "messages": frozenset({EventKind.MESSAGE_SENT}),
+    "communications": frozenset({EventKind.ATTEMPT, EventKind.MESSAGE_SENT}),
 }
 _TRIGGER_ES = {"conversation": "una conversación", "two_way_contact": "un contacto directo"}
 _WEEKDAY_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
@@ -254,7 +255,7 @@ def _in_scope(per: frozenset[str], contact: Contact, event: Event) -> bool:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CapRule(Rule):
     per: frozenset[str]
-    counts: str  # attempts | connected | two_way | messages
+    counts: str  # attempts | connected | two_way | messages | communications
     max: int
     window_kind: str  # rolling | calendar
     length: timedelta | None = None  # rolling
@@ -277,7 +278,7 @@ class CapRule(Rule):
 
     def _times(self, ctx: Context, t: datetime) -> list[datetime]:
         """When each counted event of the scope happened (unsorted)."""
-        kind = _COUNTED_KIND[self.counts]
+        kinds = _COUNTED_KINDS[self.counts]
         channels = self.channels
         strict = self.counts == "connected" or self.exclude_not_connected
         debt = ctx.contact.debt if "debt" in self.per else None
@@ -285,10 +286,10 @@ class CapRule(Rule):
         return [
             e.at
             for e in ctx.history
-            if e.kind is kind
+            if e.kind in kinds
             and e.at <= t
             and (channels is None or e.channel in channels)
-            and not (strict and e.connected is False)
+            and not (strict and e.kind is EventKind.ATTEMPT and e.connected is False)
             and (debt is None or e.debt is None or e.debt == debt)
             and (phone is None or e.phone is None or e.phone == phone)
         ]
@@ -351,6 +352,7 @@ class CapRule(Rule):
             "connected": "llamadas conectadas",
             "two_way": "contactos directos",
             "messages": "mensajes",
+            "communications": "comunicaciones",
         }[self.counts]
 
     def _period(self, t: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
