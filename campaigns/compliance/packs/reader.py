@@ -1,12 +1,10 @@
-"""Policy packs: versioned YAML in `config/policies/`, validated at load (file, line, what is
-allowed), with `extends` that may only tighten the pack it extends."""
+"""Reading one pack file: YAML with line numbers, every key checked, every rule built."""
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from campaigns.compliance.model import CHANNELS
+from campaigns.compliance.packs.model import Pack, PolicyError, ZonePolicy
 from campaigns.compliance.rules import (
     WEEKDAYS,
     CallerIdRule,
@@ -34,9 +33,8 @@ from campaigns.compliance.rules import (
     WindowRule,
 )
 
-__all__ = ["POLICY_DIR", "Pack", "PolicyError", "PolicySet", "ZonePolicy", "load_policies"]
+__all__ = ["ROLES", "SCRIPT_KINDS", "PackReader", "RawPack"]
 
-POLICY_DIR = Path(__file__).resolve().parents[2] / "config" / "policies"
 SCHEMA = "recaudo.policy/v1"
 ROLES = (
     "debtor", "spouse", "guardian", "executor", "aval", "obligado_solidario", "codeudor",
@@ -62,10 +60,6 @@ _CALL_CHANNELS = ("voice_live", "voice_prerecorded", "voicemail")
 _RANGE = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
 
 
-class PolicyError(Exception):
-    """A pack that cannot be used: the message says file, line, key and what is allowed."""
-
-
 class _Map(dict[str, Any]):
     line: int = 0
 
@@ -83,91 +77,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
 
 
-@dataclass(frozen=True, slots=True)
-class ZonePolicy:
-    """Where a contact's candidate zones come from, and what to do when there are none."""
-
-    use: frozenset[str]
-    fixed: str | None = None
-    unknown: str = "country_all_zones"  # or deny
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Pack:
-    id: str
-    version: str
-    title: str
-    path: Path
-    abstract: bool
-    extends: tuple[str, ...]
-    applies_when: Mapping[str, Any]
-    sources: Mapping[str, Mapping[str, str]]
-    zones: ZonePolicy
-    end_margin: timedelta
-    rules: tuple[Rule, ...]
-    own_rule_ids: frozenset[str] = field(default=frozenset())
-    own_time: bool = True  # False: `time` is inherited from the first pack it extends
-
-    def applies(
-        self,
-        country: str | None,
-        subdivision: str | None,
-        creditor_sector: str | None,
-        collector_role: str | None,
-    ) -> bool:
-        when = self.applies_when
-        if self.abstract or not when:
-            return False
-        if when.get("debtor_country") != country:
-            return False
-        wanted_sub = when.get("debtor_subdivision")
-        if wanted_sub is not None:
-            short = (subdivision or "").split("-")[-1]
-            if short != wanted_sub:
-                return False
-        sectors = when.get("creditor_sector")
-        if sectors and creditor_sector is not None and creditor_sector not in sectors:
-            return False
-        roles = when.get("collector_role")
-        return not (roles and collector_role is not None and collector_role not in roles)
-
-
-class PolicySet:
-    """Every loaded pack by id; picks the packs that apply to a contact."""
-
-    def __init__(self, packs: Mapping[str, Pack]) -> None:
-        self.packs = dict(packs)
-
-    def select(self, ids: Iterable[str]) -> tuple[Pack, ...]:
-        chosen = []
-        for pack_id in ids:
-            pack = self.packs.get(pack_id)
-            if pack is None:
-                known = ", ".join(sorted(p for p, v in self.packs.items() if not v.abstract))
-                raise PolicyError(f"unknown pack {pack_id!r}; known packs: {known}")
-            if pack.abstract:
-                raise PolicyError(f"pack {pack_id!r} is abstract: it is only for extends")
-            chosen.append(pack)
-        return tuple(chosen)
-
-    def for_contact(
-        self,
-        country: str | None,
-        subdivision: str | None = None,
-        creditor_sector: str | None = None,
-        collector_role: str | None = None,
-    ) -> tuple[Pack, ...]:
-        return tuple(
-            pack
-            for pack in sorted(self.packs.values(), key=lambda p: p.id)
-            if pack.applies(country, subdivision, creditor_sector, collector_role)
-        )
-
-
-# -- reading one file -----------------------------------------------------------------------------
-
-
-class _Reader:
+class PackReader:
     """Validates one pack file; every error names the file and line."""
 
     def __init__(self, path: Path) -> None:
@@ -481,7 +391,7 @@ class _Reader:
         except (TypeError, ValueError):
             raise self.fail(node, where, "dates are YYYY-MM-DD") from None
 
-    def pack(self) -> tuple[Pack, list[Any], _Map]:
+    def pack(self) -> RawPack:
         try:
             data = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_Loader)
         except yaml.YAMLError as exc:
@@ -573,136 +483,5 @@ class _Reader:
         return ZonePolicy(use=frozenset(use), fixed=fixed, unknown=unknown)
 
 
-# -- extends: inherit, and only ever tighten ------------------------------------------------------
-
-
-def _covers(wide: frozenset[str] | None, narrow: frozenset[str] | None) -> bool:
-    """Whether channel set `wide` includes `narrow` (None = every channel)."""
-    return wide is None or (narrow is not None and narrow <= wide)
-
-
-def _inside(child: tuple[tuple[int, int], ...], parent: tuple[tuple[int, int], ...]) -> bool:
-    return all(any(ps <= cs and ce <= pe for ps, pe in parent) for cs, ce in child)
-
-
-def _looser(child: Rule, parent: Rule) -> str | None:
-    """Why `child` would loosen `parent`, or None when it is at least as strict."""
-    if type(child) is not type(parent):
-        return f"it changes the rule kind ({parent.kind} → {child.kind})"
-    if isinstance(child, WindowRule) and isinstance(parent, WindowRule):
-        if not _covers(child.channels, parent.channels):
-            return "it covers fewer channels"
-        for index, day in enumerate(WEEKDAYS):
-            if not _inside(child.days[index], parent.days[index]):
-                return f"its {day} hours are not inside the parent's"
-        return None
-    if isinstance(child, CapRule) and isinstance(parent, CapRule):
-        if child.counts != parent.counts or child.window_kind != parent.window_kind:
-            return "it counts something else or over another kind of window"
-        if child.max > parent.max:
-            return f"its max {child.max} is above the parent's {parent.max}"
-        if not _covers(child.channels, parent.channels) or not child.per <= parent.per:
-            return "it covers fewer channels or a narrower scope"
-        if child.length is not None and parent.length is not None and child.length < parent.length:
-            return "its window is shorter"
-        if child.unit == "day" and parent.unit == "week":
-            return "its calendar unit is shorter"
-        if child.exclude_not_connected and not parent.exclude_not_connected:
-            return "it no longer counts calls that did not connect"
-        if child.active_after and child.active_after != parent.active_after:
-            return f"it applies only after {child.active_after}"
-        if child.line_types is not None and (
-            parent.line_types is None or not child.line_types >= parent.line_types
-        ):
-            return "it applies to fewer line types"
-        if child.when_no_consent and not parent.when_no_consent:
-            return "it applies only without consent"
-        return None
-    if isinstance(child, HolidayRule) and isinstance(parent, HolidayRule):
-        same = (child.country, child.subdiv) == (parent.country, parent.subdiv)
-        if not same or not child.extra >= parent.extra or not child.removed <= parent.removed:
-            return "it drops holidays"
-        return None if _covers(child.channels, parent.channels) else "it covers fewer channels"
-    if child == replace(parent, note=child.note, source=child.source, status=child.status):
-        return None
-    return (
-        "only window, cap and holiday rules can be replaced (tightened); add a rule with a new id"
-    )
-
-
-def _resolve(
-    packs: dict[str, Pack],
-    raw: dict[str, tuple[_Reader, list[Any], _Map]],
-    pack_id: str,
-    seen: tuple[str, ...],
-) -> Pack:
-    pack = packs[pack_id]
-    if pack.rules or pack.own_rule_ids:
-        return pack
-    reader, raw_rules, data = raw[pack_id]
-    inherited: dict[str, Rule] = {}
-    sources: dict[str, Mapping[str, str]] = {}
-    for parent_id in pack.extends:
-        if parent_id in seen:
-            cycle = " → ".join((*seen, parent_id))
-            raise reader.fail(data, "extends", f"forms a cycle: {cycle}; remove one link")
-        if parent_id not in packs:
-            known = ", ".join(sorted(packs))
-            raise reader.fail(data, "extends", f"unknown pack {parent_id!r}; known: {known}")
-    if not pack.own_time and pack.extends:
-        first = _resolve(packs, raw, pack.extends[0], (*seen, pack.extends[0]))
-        pack = replace(pack, zones=first.zones, end_margin=first.end_margin)
-    margin = pack.end_margin
-    for parent_id in pack.extends:
-        parent = _resolve(packs, raw, parent_id, (*seen, parent_id))
-        inherited.update({r.id: r for r in parent.rules})
-        sources.update(parent.sources)
-        if margin < parent.end_margin:
-            raise PolicyError(
-                f"{pack.path}: time.end_margin is shorter than {parent_id}'s: it would loosen it"
-            )
-        if parent.zones.unknown == "deny" and pack.zones.unknown != "deny":
-            raise PolicyError(f"{pack.path}: time.zones.unknown must stay deny, as in {parent_id}")
-        if not pack.zones.use >= parent.zones.use and "fixed" not in parent.zones.use:
-            raise PolicyError(f"{pack.path}: time.zones.use drops zone sources {parent_id} uses")
-    sources.update(pack.sources)
-    rules = dict(inherited)
-    own: set[str] = set()
-    for index, node in enumerate(raw_rules):
-        rule = reader.rule(node, index, sources)
-        if rule.id in own:
-            raise reader.fail(node, f"rules[{index}]", f"rule id {rule.id!r} appears twice")
-        own.add(rule.id)
-        if rule.id in inherited:
-            why = _looser(rule, inherited[rule.id])
-            if why:
-                raise reader.fail(
-                    node,
-                    f"rules[{index}] (id {rule.id})",
-                    f"would loosen the inherited rule: {why}",
-                )
-        rules[rule.id] = rule
-    resolved = replace(
-        pack, rules=tuple(rules.values()), sources=sources, own_rule_ids=frozenset(own)
-    )
-    packs[pack_id] = resolved
-    return resolved
-
-
-def load_policies(directory: Path = POLICY_DIR, extra: Iterable[Path] = ()) -> PolicySet:
-    """Load every `*.yaml` pack of `directory` plus `extra` files (an agency's own packs)."""
-    paths = sorted(directory.glob("*.yaml")) + [Path(p) for p in extra]
-    packs: dict[str, Pack] = {}
-    raw: dict[str, tuple[_Reader, list[Any], _Map]] = {}
-    for path in paths:
-        reader = _Reader(path)
-        pack, raw_rules, data = reader.pack()
-        if pack.id in packs:
-            raise PolicyError(
-                f"{path}: pack id {pack.id!r} already loaded from {packs[pack.id].path}"
-            )
-        packs[pack.id] = pack
-        raw[pack.id] = (reader, raw_rules, data)
-    for pack_id in list(packs):
-        _resolve(packs, raw, pack_id, (pack_id,))
-    return PolicySet(packs)
+#: A pack as read, before `extends` is resolved: the pack, its rule nodes, its top mapping.
+RawPack = tuple[Pack, list[Any], _Map]

@@ -1,0 +1,151 @@
+"""Rules that do not depend on time: parties, contact points, caller ID, consent, channels;
+and script-time rules, kept for the IVR and SMS checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
+
+from campaigns.compliance.model import Code
+from campaigns.compliance.rules.base import Context, Rule, Verdict
+
+__all__ = [
+    "CallerIdRule",
+    "ChannelAuthorizationRule",
+    "ChannelBlockRule",
+    "ConsentRule",
+    "PartyRule",
+    "ProvenanceRule",
+    "ScriptRule",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartyRule(Rule):
+    allowed_roles: frozenset[str]
+    forbidden_roles: frozenset[str]
+    location_only_roles: frozenset[str]
+
+    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+        role = ctx.contact.role or "unknown"
+        if role in self.allowed_roles and role not in self.forbidden_roles:
+            return None
+        if role in self.location_only_roles:
+            es = f"con un(a) {role} solo se permite pedir datos de localización, no cobrar"
+            en = f"a {role} may only be asked for location information, not about the debt"
+        else:
+            allowed = ", ".join(sorted(self.allowed_roles))
+            es = f"no se permite contactar a un(a) {role}; solo: {allowed}"
+            en = f"contacting a {role} is not allowed; only: {allowed}"
+        return Verdict(Code.THIRD_PARTY_FORBIDDEN, None, es, en, None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProvenanceRule(Rule):
+    allowed: frozenset[str]
+
+    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+        provenance = ctx.contact.provenance
+        if provenance in self.allowed:
+            return None
+        what = provenance or "unknown"
+        return Verdict(
+            Code.CONTACT_POINT_NOT_ALLOWED,
+            None,
+            f"solo se permiten los datos de contacto proporcionados (este: {what})",
+            f"only contact points the debtor or creditor provided may be used (this one: {what})",
+            None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallerIdRule(Rule):
+    prefix: str | None = None
+
+    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+        caller = ctx.contact.caller_id
+        if caller is None:
+            return None  # chosen later by the dialer, which checks its pool against this rule
+        if caller.lower() in ("restricted", "anonymous", "private", "hidden"):
+            return Verdict(
+                Code.CALLER_ID_INVALID,
+                None,
+                "el número que llama debe mostrarse (no oculto)",
+                "the calling number must be presented, never hidden",
+                None,
+            )
+        if self.prefix and not _national_starts_with(caller, self.prefix):
+            return Verdict(
+                Code.CALLER_ID_INVALID,
+                None,
+                f"el número que llama debe empezar con {self.prefix} (es {caller})",
+                f"the calling number must start with {self.prefix} (it is {caller})",
+                None,
+            )
+        return None
+
+
+def _national_starts_with(e164: str, prefix: str) -> bool:
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return str(number.national_number).startswith(prefix)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsentRule(Rule):
+    line_types: frozenset[str] | None
+
+    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+        line = ctx.contact.line_type or "unknown"
+        if self.line_types is not None and line not in self.line_types:
+            return None
+        if ctx.channel in ctx.contact.consent:
+            return None
+        return Verdict(
+            Code.CONSENT_REQUIRED,
+            None,
+            f"se requiere consentimiento previo para {ctx.channel} a una línea {line}",
+            f"prior express consent is needed for {ctx.channel} to a {line} line",
+            None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelAuthorizationRule(Rule):
+    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+        allowed = ctx.contact.authorized_channels
+        if allowed is None or ctx.channel in allowed:
+            return None
+        shown = ", ".join(sorted(allowed)) or "ninguno"
+        return Verdict(
+            Code.CHANNEL_NOT_AUTHORIZED,
+            None,
+            f"el deudor no autorizó {ctx.channel} (autorizó: {shown})",
+            f"the debtor did not authorise {ctx.channel} (authorised: {shown})",
+            None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelBlockRule(Rule):
+    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+        return Verdict(
+            Code.CHANNEL_NOT_AUTHORIZED,
+            None,
+            f"el canal {ctx.channel} no se permite en esta jurisdicción",
+            f"channel {ctx.channel} is not allowed in this jurisdiction",
+            None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScriptRule(Rule):
+    """A rule on what is said (disclosures, voicemail content…): checked on scripts and
+    templates, not when deciding whether a contact may happen. Kept with its keys."""
+
+    check_at: str
+    spec: tuple[tuple[str, object], ...]

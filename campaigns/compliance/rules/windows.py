@@ -1,0 +1,159 @@
+"""Time rules: wall-clock windows per weekday, and public holidays, in every candidate zone."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from campaigns.compliance.clock import at_local, holiday_dates, local_midnight, zone
+from campaigns.compliance.model import Code
+from campaigns.compliance.rules.base import Context, Rule, Verdict, hhmm
+
+__all__ = ["HolidayRule", "WindowRule"]
+
+_WEEKDAY_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowRule(Rule):
+    """Local wall-clock ranges per weekday, half-open [start, end), in seconds after midnight."""
+
+    days: tuple[tuple[tuple[int, int], ...], ...]  # index 0 = Monday
+
+    def _earliest_in(self, tz: ZoneInfo, t: datetime, margin: int) -> datetime | None:
+        """`t` if a contact may start at `t` in `tz`, else the next instant one may (≤ 3 weeks)."""
+        ts = t.timestamp()
+        chunk = int(ts // _CHUNK)
+        for ahead in range(3):
+            starts, ends = _allowed_intervals(self, tz.key, margin, chunk + ahead)
+            index = bisect_right(starts, ts) - 1
+            if ahead == 0 and index >= 0 and ts < ends[index]:
+                return t
+            if index + 1 < len(starts):
+                return datetime.fromtimestamp(starts[index + 1], UTC)
+        return None
+
+    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+        margin = int(ctx.end_margin.total_seconds())
+        failing: ZoneInfo | None = None
+        earliest: datetime | None = t
+        for tz in ctx.zones:
+            opens = self._earliest_in(tz, t, margin)
+            if opens == t:
+                continue
+            if opens is None:
+                failing, earliest = tz, None
+                break
+            if failing is None or (earliest is not None and opens > earliest):
+                failing, earliest = tz, opens
+        if failing is None:
+            return None
+        tz = failing
+        local = t.astimezone(tz)
+        ranges = self.days[local.weekday()]
+        if not ranges:
+            return Verdict(
+                Code.DAY_CLOSED,
+                tz.key,
+                "",
+                "",
+                earliest,
+                lambda: (
+                    f"no se permite contactar en {_WEEKDAY_ES[local.weekday()]} ({tz.key})",
+                    f"no contact allowed on {local.strftime('%A')}s ({tz.key})",
+                ),
+            )
+
+        def describe() -> tuple[str, str]:
+            shown = ", ".join(f"{hhmm(s)}–{hhmm(e)}" for s, e in ranges)
+            note_es = f", sin iniciar en los últimos {margin // 60} min" if margin else ""
+            note_en = f", no start in the last {margin // 60} min" if margin else ""
+            clock = local.strftime("%H:%M")
+            return (
+                f"son las {clock} en {tz.key}; horario permitido {shown}{note_es}",
+                f"it is {clock} in {tz.key}; allowed {shown}{note_en}",
+            )
+
+        return Verdict(Code.WINDOW_CLOSED, tz.key, "", "", earliest, describe)
+
+
+_CHUNK = 7 * 86_400  # seconds of UTC time per cached piece of a window's timeline
+_INTERVALS: dict[tuple[int, str, int, int], tuple[WindowRule, tuple[float, ...], tuple[float, ...]]]
+_INTERVALS = {}
+
+
+def _allowed_intervals(
+    rule: WindowRule, tz_key: str, margin: int, chunk: int
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The [start, end) UTC intervals (as timestamps) in which `rule` lets a contact start in
+    `tz`, overlapping one week-long chunk of UTC time. Cached: wall-clock to UTC conversion,
+    with its DST gaps and folds, is done once per rule, zone and week."""
+    key = (id(rule), tz_key, margin, chunk)
+    cached = _INTERVALS.get(key)
+    if cached is not None and cached[0] is rule:
+        return cached[1], cached[2]
+    tz = zone(tz_key)
+    low, high = chunk * _CHUNK, (chunk + 1) * _CHUNK
+    day = datetime.fromtimestamp(low, UTC).astimezone(tz).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(high, UTC).astimezone(tz).date() + timedelta(days=1)
+    starts: list[float] = []
+    ends: list[float] = []
+    while day <= last:
+        for start, end in rule.days[day.weekday()]:
+            if end - margin <= start:
+                continue
+            begin = at_local(day, start, tz).timestamp()
+            finish = at_local(day, end - margin, tz).timestamp()
+            if finish > low and begin < high and finish > begin:
+                if starts and begin <= ends[-1]:
+                    ends[-1] = max(ends[-1], finish)
+                else:
+                    starts.append(begin)
+                    ends.append(finish)
+        day += timedelta(days=1)
+    if len(_INTERVALS) > 200_000:
+        _INTERVALS.clear()
+    _INTERVALS[key] = (rule, tuple(starts), tuple(ends))
+    return tuple(starts), tuple(ends)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HolidayRule(Rule):
+    country: str
+    subdiv: str | None
+    extra: frozenset[date]
+    removed: frozenset[date]
+
+    def is_holiday(self, day: date) -> bool:
+        if day in self.removed:
+            return False
+        return day in self.extra or day in holiday_dates(self.country, self.subdiv, day.year)
+
+    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+        worst: tuple[ZoneInfo, date, datetime] | None = None
+        for tz in ctx.zones:
+            day = t.astimezone(tz).date()
+            if not self.is_holiday(day):
+                continue
+            after = day + timedelta(days=1)
+            while self.is_holiday(after) and after - day < timedelta(days=30):
+                after += timedelta(days=1)
+            opens = local_midnight(after, tz)
+            if worst is None or opens > worst[2]:
+                worst = (tz, day, opens)
+        if worst is None:
+            return None
+        tz, day, opens = worst
+        name = holidays.country_holidays(self.country, subdiv=self.subdiv, years=day.year).get(day)
+        label = f" ({name})" if name else ""
+        return Verdict(
+            Code.HOLIDAY,
+            tz.key,
+            f"{day.isoformat()} es día festivo en {self.country}{label}",
+            f"{day.isoformat()} is a public holiday in {self.country}{label}",
+            opens,
+        )
