@@ -7,10 +7,15 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaigns import db
+
+# Examples are judged on what they assert, not on how long a busy CI machine takes to run them.
+hypothesis_settings.register_profile("recaudo", deadline=None)
+hypothesis_settings.load_profile("recaudo")
 
 PG_URL = os.environ.get("RECAUDO_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
