@@ -92,13 +92,14 @@ def _same_family(a: str, b: str) -> bool:
     return a == b or (a in _VOICE and b in _VOICE)
 
 
-def _core(contact: Contact, channel: str, history: Sequence[Event], t: datetime) -> list[Verdict]:
+def _core(contact: Contact, channel: str, opt_outs: Sequence[Event], t: datetime) -> list[Verdict]:
+    """Recaudo's own rules, whatever the packs: opt-outs (`opt_outs`: the history's opt-out
+    events) and accounts that are paid, closed or disputed."""
     out = []
     opt_outs = [
         e
-        for e in history
-        if e.kind is EventKind.OPT_OUT
-        and e.at <= t
+        for e in opt_outs
+        if e.at <= t
         and (e.phone is None or contact.phone is None or e.phone == contact.phone)
         and (e.channel is None or _same_family(e.channel, channel))
     ]
@@ -160,6 +161,7 @@ def decide(
         raise ValueError(f"decide() needs an aware instant, got naive {at.isoformat()}")
     packs = tuple(packs)
     history = tuple(history)
+    opt_outs = [e for e in history if e.kind is EventKind.OPT_OUT]
     contexts: list[Context | None] = []
     # A rule that several selected packs inherit is judged once per distinct (zones, margin):
     # a child pack's longer margin or extra zones still apply to what it inherits.
@@ -178,18 +180,22 @@ def decide(
         margin = pack.end_margin + end_margin
         contexts.append(Context(contact, channel, zones, history, margin))
         context_ids.append(distinct.setdefault((zones, margin), len(distinct)))
-    for core in _core(contact, channel, history, at):
+    for core in _core(contact, channel, opt_outs, at):
         rule_id = "opt-out" if core.code is Code.OPTED_OUT else "account-status"
         permanent.append((CORE_PACK, rule_id, core, "confirmed"))
     timed: list[tuple[str, Rule, Context]] = []
     failing: list[_Failure] = []
     seen: set[tuple[int, int]] = set()
+    several = len(packs) > 1  # one pack never holds the same rule twice
     for index, rule, static in _rule_plan(packs, channel):
         ctx = contexts[index]
-        key = (id(rule), context_ids[index])
-        if ctx is None or key in seen:
+        if ctx is None:
             continue
-        seen.add(key)
+        if several:
+            key = (id(rule), context_ids[index])
+            if key in seen:
+                continue
+            seen.add(key)
         found = rule.check(ctx, at)
         if not static:
             timed.append((packs[index].id, rule, ctx))
@@ -206,7 +212,9 @@ def decide(
         for pack_id, rule_id, v, status in everything
     )
     upcoming = (
-        None if permanent else _next_allowed(contact, channel, history, timed, at, failing, horizon)
+        None
+        if permanent
+        else _next_allowed(contact, channel, opt_outs, timed, at, failing, horizon)
     )
     return Decision(
         allowed=False,
@@ -220,7 +228,7 @@ def decide(
 def _next_allowed(
     contact: Contact,
     channel: str,
-    history: tuple[Event, ...],
+    opt_outs: Sequence[Event],
     timed: list[tuple[str, Rule, Context]],
     at: datetime,
     failing: list[_Failure],
@@ -236,7 +244,7 @@ def _next_allowed(
                 return None
             moved = max(moved, last.earliest)
         t = moved if moved > t else t + timedelta(minutes=1)
-        if t > limit or _core(contact, channel, history, t):
+        if t > limit or (opt_outs and _core(contact, channel, opt_outs, t)):
             return None  # over the horizon, or an opt-out recorded after `at` now applies
         failing = []
         for pack_id, rule, ctx in timed:
