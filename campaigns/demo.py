@@ -82,9 +82,8 @@ def _print_summary(console: Console, summary: PortfolioSummary) -> None:
 def _print_rehearsal(console: Console, rehearsal: Rehearsal) -> None:
     table = Table(title="Compliance now", title_justify="left")
     for name in ("country", "debtors", "call now", "text now", "blocked by", "next large group"):
-        table.add_column(
-            name, justify="right" if name in ("debtors", "call now", "text now") else "left"
-        )
+        numeric = name in ("debtors", "call now", "text now")
+        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
     for country, line in sorted(rehearsal.countries.items()):
         blocked = ", ".join(f"{code} {n:,}" for code, n in line.blocked_call.most_common(3))
         group = line.next_large_group()

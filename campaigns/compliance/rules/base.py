@@ -33,7 +33,7 @@ class Verdict:
         return self.describe() if self.describe is not None else (self.detail_es, self.detail_en)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Context:
     """What every rule of one pack sees for one decision."""
 

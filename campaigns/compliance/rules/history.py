@@ -54,8 +54,17 @@ class CapRule(Rule):
             return any(e.kind is EventKind.TWO_WAY_CONTACT and e.at <= t for e in ctx.history)
         return True
 
+    def _reach(self) -> timedelta:
+        """How far back an event can still count at any instant: the rolling length, or a local
+        day or week (plus the widest UTC offset change, for any candidate zone)."""
+        if self.window_kind == "rolling":
+            assert self.length is not None
+            return self.length
+        return timedelta(days=7 if self.unit == "week" else 1, hours=3)
+
     def _times(self, ctx: Context, t: datetime) -> list[datetime]:
-        """When each counted event of the scope happened (unsorted)."""
+        """When each counted event of the scope happened within reach of `t` (unsorted)."""
+        since = t - self._reach()
         kinds = _COUNTED_KINDS[self.counts]
         channels = self.channels
         strict = self.counts == "connected" or self.exclude_not_connected
@@ -65,7 +74,7 @@ class CapRule(Rule):
             e.at
             for e in ctx.history
             if e.kind in kinds
-            and e.at <= t
+            and since < e.at <= t
             and (channels is None or e.channel in channels)
             and not (strict and e.kind is EventKind.ATTEMPT and e.connected is False)
             and (debt is None or e.debt is None or e.debt == debt)
@@ -82,9 +91,7 @@ class CapRule(Rule):
         scope = "+".join(sorted(self.per))
         if self.window_kind == "rolling":
             assert self.length is not None
-            inside = [x for x in times if x > t - self.length]
-            if len(inside) < self.max:
-                return None
+            inside = times  # _times kept only those after t - length
             earliest = inside[len(inside) - self.max] + self.length
             days = self.length.days or self.length.total_seconds() / 86400
             count = len(inside)
