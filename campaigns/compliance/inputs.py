@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
@@ -94,8 +95,6 @@ def contact_from_json(data: Any, where: str = "contact") -> Contact:
             )
     address_zone = data.get("address_zone")
     if address_zone is not None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(str(address_zone))
         except (ZoneInfoNotFoundError, ValueError):

@@ -23,6 +23,8 @@ from campaigns.models import (
     Phone,
     SmsMessage,
 )
+from campaigns.portfolio.phones import PhoneNormaliser
+from campaigns.portfolio.values import ValueProblem
 
 __all__ = [
     "StoredContact",
@@ -57,9 +59,6 @@ class StoredContact:
 
 async def contacts_for(session: AsyncSession, key: str, country: str) -> list[StoredContact]:
     """Every (account, phone) pair matching a phone number (any format) or an account number."""
-    from campaigns.portfolio.phones import PhoneNormaliser
-    from campaigns.portfolio.values import ValueProblem
-
     phone_filter = None
     try:
         e164 = (

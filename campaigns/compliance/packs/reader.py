@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
@@ -202,8 +203,6 @@ class PackReader:
             calendar = node["calendar"]
             if not isinstance(calendar, dict) or "country" not in calendar:
                 raise self.fail(node, where, "calendar: {country: XX, subdiv: YY?}")
-            import holidays
-
             try:
                 holidays.country_holidays(calendar["country"], subdiv=calendar.get("subdiv"))
             except NotImplementedError as exc:
