@@ -756,14 +756,13 @@ def test_co_authorised_channels_absent_means_not_restricted() -> None:
     assert [r.code for r in refused.reasons] == [Code.CHANNEL_NOT_AUTHORIZED]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="packs: us-ma applies to third-party collectors only (it extends us-fdcpa-regf); "
-    "940 CMR 7.04(1)(f) reaches creditors collecting their own debts too (compliance.md §2.3.3), "
-    "but no pack gives them the 2-per-7-days cap",
-)
+# Was: us-ma applies to third-party collectors only (it extends us-fdcpa-regf), so a creditor
+# collecting its own Massachusetts debts had no cap and no hours; us-ma-creditor covers them.
 def test_us_ma_two_per_seven_reaches_creditors_too() -> None:
     packs = POLICIES.for_contact("US", "US-MA", "financial", "first_party")
+    assert [p.id for p in packs] == ["us-ma-creditor", "us-tcpa"]
     d = decide(US_MA, "voice_live", utc(2026, 6, 5, 14, 0), TWO_CALLS, packs)  # Fri 10:00 EDT
     assert not d.allowed
     assert Code.CAP_EXCEEDED in {r.code for r in d.reasons}
+    late = decide(US_MA, "voice_live", utc(2026, 6, 6, 1, 30), (), packs)  # Fri 21:30 EDT
+    assert [(r.code, r.pack) for r in late.reasons] == [(Code.WINDOW_CLOSED, "us-ma-creditor")]

@@ -23,6 +23,7 @@ from campaigns.compliance import (
 EXAMPLE = POLICY_DIR / "examples" / "agency-stricter-mx.yaml"
 SHIPPED = {
     "mx-common", "mx-condusef", "mx-profeco", "co-l2300", "us-fdcpa-regf", "us-tcpa", "us-ma",
+    "us-ma-creditor",
     "pe-cpdc", "cl-l19496", "br-sp",
 }  # fmt: skip
 
