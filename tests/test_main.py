@@ -301,3 +301,33 @@ def test_why_explains_a_phone_from_the_database(tmp_path: Path, sqlite_env: dict
     missing = cli("why", "ZZ999", env=sqlite_env)
     assert missing.returncode == 2
     assert "no phone or account matches 'ZZ999'" in missing.stderr
+
+
+def test_calendar_lists_the_windows_in_every_zone(
+    tmp_path: Path, sqlite_env: dict[str, str]
+) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "cuenta,nombre,telefono,saldo,estado,municipio\nA1,Ana Peña,6561234567,100,CDMX,\n",
+        encoding="utf-8",
+    )
+    assert cli("db", "upgrade", env=sqlite_env).returncode == 0
+    assert cli("import", str(path), env=sqlite_env).returncode == 0
+    result = cli(
+        "compliance",
+        "calendar",
+        "656 123 4567",
+        "--days",
+        "2",
+        "--channel",
+        "voice_live",
+        "--at",
+        "2026-11-25T12:00:00Z",
+        env=sqlite_env,
+    )
+    assert result.returncode == 0, result.stderr
+    # Juárez (UTC-7) opens last at 07:00 = 14:00 UTC; Mexico City (UTC-6) closes first at
+    # 22:00 = 04:00 UTC: the window must hold in both zones of this phone.
+    assert "2026-11-25 14:00–04:00 UTC" in result.stdout
+    assert "2026-11-26 14:00–04:00 UTC" in result.stdout
+    assert "America/Ciudad_Juarez" in result.stdout
