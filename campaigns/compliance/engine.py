@@ -204,9 +204,9 @@ def decide(
                 (packs[index].id, rule.id, found, rule.status)
             )
     everything = permanent + failing
-    base = {"at": at, "channel": channel, "packs": tuple(p.id for p in packs)}
+    pack_ids = _pack_ids(packs)
     if not everything:
-        return Decision(allowed=True, next_allowed_at=at, zones=tuple(zone_names), **base)  # type: ignore[arg-type]
+        return Decision(True, at, channel, (), at, pack_ids, tuple(zone_names))
     reasons = tuple(
         Reason(v.code, pack_id, rule_id, v.zone, *v.texts(), status)
         for pack_id, rule_id, v, status in everything
@@ -216,13 +216,12 @@ def decide(
         if permanent
         else _next_allowed(contact, channel, opt_outs, timed, at, failing, horizon)
     )
-    return Decision(
-        allowed=False,
-        reasons=reasons,
-        next_allowed_at=upcoming,
-        zones=tuple(zone_names),
-        **base,  # type: ignore[arg-type]
-    )
+    return Decision(False, at, channel, reasons, upcoming, pack_ids, tuple(zone_names))
+
+
+@lru_cache(maxsize=4096)
+def _pack_ids(packs: tuple[Pack, ...]) -> tuple[str, ...]:
+    return tuple(p.id for p in packs)
 
 
 def _next_allowed(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "CHANNELS",
@@ -96,8 +97,7 @@ class Contact:
     account_status: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
     """One failing rule: its code, where it comes from, in which zone, and a sentence (es, en)."""
 
     code: Code
@@ -120,8 +120,7 @@ class Reason:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """`allowed` at `at`; else every reason, and the earliest instant ≥ `at` at which every rule
     allows (None: never, or not within the search horizon)."""
 
@@ -131,7 +130,7 @@ class Decision:
     reasons: tuple[Reason, ...] = ()
     next_allowed_at: datetime | None = None
     packs: tuple[str, ...] = ()
-    zones: tuple[str, ...] = field(default=())
+    zones: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {

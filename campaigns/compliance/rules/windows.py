@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -69,16 +70,22 @@ class WindowRule(Rule):
             )
 
         def describe() -> tuple[str, str]:
-            shown = ", ".join(f"{hhmm(s)}–{hhmm(e)}" for s, e in ranges)
+            shown = _shown(ranges)
             note_es = f", sin iniciar en los últimos {margin // 60} min" if margin else ""
             note_en = f", no start in the last {margin // 60} min" if margin else ""
-            clock = local.strftime("%H:%M")
+            clock = f"{local.hour:02d}:{local.minute:02d}"
             return (
                 f"son las {clock} en {tz.key}; horario permitido {shown}{note_es}",
                 f"it is {clock} in {tz.key}; allowed {shown}{note_en}",
             )
 
         return Verdict(Code.WINDOW_CLOSED, tz.key, "", "", earliest, describe)
+
+
+@lru_cache(maxsize=1024)
+def _shown(ranges: tuple[tuple[int, int], ...]) -> str:
+    """`((25200, 79200),)` → `07:00–22:00`."""
+    return ", ".join(f"{hhmm(start)}–{hhmm(end)}" for start, end in ranges)
 
 
 _CHUNK = 7 * 86_400  # seconds of UTC time per cached piece of a window's timeline
