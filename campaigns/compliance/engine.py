@@ -135,11 +135,10 @@ _Failure = tuple[str, str, Verdict, str]  # pack id, rule id, verdict, rule stat
 
 
 @lru_cache(maxsize=4096)
-def _rule_plan(packs: tuple[Pack, ...], channel: str) -> tuple[tuple[int, Rule, bool], ...]:
-    """(pack index, rule, whether it ignores time) for every rule deciding `channel`."""
+def _rules_for(pack: Pack, channel: str) -> tuple[tuple[Rule, bool], ...]:
+    """(rule, whether it ignores time) for every rule of `pack` that decides `channel`."""
     return tuple(
-        (index, rule, isinstance(rule, _STATIC))
-        for index, pack in enumerate(packs)
+        (rule, isinstance(rule, _STATIC))
         for rule in pack.rules
         if not isinstance(rule, ScriptRule) and rule.applies_to(channel)
     )
@@ -159,50 +158,44 @@ def decide(
     own margin before a window closes, added to each pack's."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"decide() needs an aware instant, got naive {at.isoformat()}")
-    packs = tuple(packs)
-    history = tuple(history)
-    opt_outs = [e for e in history if e.kind is EventKind.OPT_OUT]
-    contexts: list[Context | None] = []
-    # A rule that several selected packs inherit is judged once per distinct (zones, margin):
-    # a child pack's longer margin or extra zones still apply to what it inherits.
-    context_ids: list[int] = []
-    distinct: dict[tuple[tuple[ZoneInfo, ...], timedelta], int] = {}
+    packs = packs if isinstance(packs, tuple) else tuple(packs)
+    history = history if isinstance(history, tuple) else tuple(history)
+    opt_out = EventKind.OPT_OUT
+    opt_outs = [e for e in history if e.kind is opt_out]
     zone_names: list[str] = []
     permanent: list[_Failure] = []
+    timed: list[tuple[str, Rule, Context]] = []
+    failing: list[_Failure] = []
+    # A rule that several selected packs inherit is judged once per distinct (zones, margin):
+    # a child pack's longer margin or extra zones still apply to what it inherits. One pack
+    # never holds the same rule twice.
+    seen: set[tuple[int, tuple[ZoneInfo, ...], timedelta]] | None = (
+        set() if len(packs) > 1 else None
+    )
     for pack in packs:
         zones, unknown = candidate_zones(contact, pack)
         if unknown is not None:
             permanent.append((pack.id, "zones", unknown, "confirmed"))
-            contexts.append(None)
-            context_ids.append(-1)
             continue
-        zone_names.extend(z.key for z in zones if z.key not in zone_names)
+        for z in zones:
+            if z.key not in zone_names:
+                zone_names.append(z.key)
         margin = pack.end_margin + end_margin
-        contexts.append(Context(contact, channel, zones, history, margin))
-        context_ids.append(distinct.setdefault((zones, margin), len(distinct)))
+        ctx = Context(contact, channel, zones, history, margin)
+        for rule, static in _rules_for(pack, channel):
+            if seen is not None:
+                key = (id(rule), zones, margin)
+                if key in seen:
+                    continue
+                seen.add(key)
+            found = rule.check(ctx, at)
+            if not static:
+                timed.append((pack.id, rule, ctx))
+            if found is not None:
+                (permanent if static else failing).append((pack.id, rule.id, found, rule.status))
     for core in _core(contact, channel, opt_outs, at):
         rule_id = "opt-out" if core.code is Code.OPTED_OUT else "account-status"
         permanent.append((CORE_PACK, rule_id, core, "confirmed"))
-    timed: list[tuple[str, Rule, Context]] = []
-    failing: list[_Failure] = []
-    seen: set[tuple[int, int]] = set()
-    several = len(packs) > 1  # one pack never holds the same rule twice
-    for index, rule, static in _rule_plan(packs, channel):
-        ctx = contexts[index]
-        if ctx is None:
-            continue
-        if several:
-            key = (id(rule), context_ids[index])
-            if key in seen:
-                continue
-            seen.add(key)
-        found = rule.check(ctx, at)
-        if not static:
-            timed.append((packs[index].id, rule, ctx))
-        if found is not None:
-            (permanent if static else failing).append(
-                (packs[index].id, rule.id, found, rule.status)
-            )
     everything = permanent + failing
     pack_ids = _pack_ids(packs)
     if not everything:

@@ -25,12 +25,16 @@ class WindowRule(Rule):
 
     days: tuple[tuple[tuple[int, int], ...], ...]  # index 0 = Monday
 
-    def _earliest_in(self, tz: ZoneInfo, t: datetime, margin: int) -> datetime | None:
-        """`t` if a contact may start at `t` in `tz`, else the next instant one may (≤ 3 weeks)."""
-        ts = t.timestamp()
+    def _earliest_in(self, tz: ZoneInfo, t: datetime, ts: float, margin: int) -> datetime | None:
+        """`t` if a contact may start at `t` (`ts` as a timestamp) in `tz`, else the next instant
+        one may (within 3 weeks)."""
         chunk = int(ts // _CHUNK)
         for ahead in range(3):
-            starts, ends = _allowed_intervals(self, tz.key, margin, chunk + ahead)
+            cached = _INTERVALS.get((id(self), tz.key, margin, chunk + ahead))
+            if cached is not None and cached[0] is self:
+                starts, ends = cached[1], cached[2]
+            else:
+                starts, ends = _allowed_intervals(self, tz.key, margin, chunk + ahead)
             index = bisect_right(starts, ts) - 1
             if ahead == 0 and index >= 0 and ts < ends[index]:
                 return t
@@ -40,11 +44,12 @@ class WindowRule(Rule):
 
     def check(self, ctx: Context, t: datetime) -> Verdict | None:
         margin = int(ctx.end_margin.total_seconds())
+        ts = t.timestamp()
         failing: ZoneInfo | None = None
         earliest: datetime | None = t
         for tz in ctx.zones:
-            opens = self._earliest_in(tz, t, margin)
-            if opens == t:
+            opens = self._earliest_in(tz, t, ts, margin)
+            if opens is t:
                 continue
             if opens is None:
                 failing, earliest = tz, None
