@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.enums import (
     AttemptOutcome,
@@ -180,6 +180,9 @@ class Attempt(Base):
     originated_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+
+    #: the compliance decision this attempt acted on (inserted with it, in one flush)
+    decision: Mapped[DecisionLog | None] = relationship(lazy="raise")
 
 
 class CallEvent(Base):

@@ -1,0 +1,218 @@
+"""Who picks up, when, and what they press: the synthetic debtor population.
+
+Defaults follow published outbound-collections figures (right-party contact 15–30 % of dials,
+answering machines 25–35 % of answers, busy a few per cent, 5–10 % bad numbers), with answer
+rates that rise at lunch and in the early evening and fall on Sundays. Every figure is a field,
+and a script is a pure function of the number, the local time and a seeded RNG.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from phonenumbers import timezone as pn_timezone
+
+__all__ = ["LAB_PREFIXES", "CallScript", "Fate", "PopulationModel", "lab_script", "local_time"]
+
+
+class Fate(StrEnum):
+    """How a dialled call will end, decided before it rings."""
+
+    HUMAN = "human"
+    MACHINE = "machine"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    CONGESTION = "congestion"
+    REJECTED = "rejected"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class CallScript:
+    """The far end's behaviour for one call; both simulator faces play it out."""
+
+    fate: Fate
+    ring_seconds: float = 2.0  # until answer, busy or rejection (no-answer rings until timeout)
+    amd_seconds: float = 3.0  # how long AMD listens before it decides
+    amd_cause: str = "HUMAN-803-800"
+    right_party: bool = True
+    keys: tuple[str, ...] = ()  # digits pressed, one per prompt that asks for one
+    key_delay_seconds: float = 3.0  # from a prompt's start to the keypress
+    hangup_after_seconds: float = 60.0  # the far end hangs up this long after answering
+    cause: int = 16  # Q.850 cause of the far end's hang-up
+
+
+# The transcripts' lab numbers (national digits) keep their recorded behaviour.
+LAB_PREFIXES: dict[str, CallScript] = {
+    "5550001": CallScript(Fate.HUMAN, ring_seconds=2.0, keys=("1",), hangup_after_seconds=11.0),
+    "5550002": CallScript(Fate.BUSY, ring_seconds=0.0, cause=17),
+    "5550003": CallScript(Fate.NO_ANSWER, ring_seconds=120.0, cause=19),
+    "5550004": CallScript(Fate.CONGESTION, ring_seconds=0.0, cause=34),
+    "5550005": CallScript(
+        Fate.MACHINE,
+        ring_seconds=1.0,
+        amd_seconds=3.2,
+        amd_cause="LONGGREETING-1500-1500",
+        hangup_after_seconds=17.0,
+    ),
+    "5550006": CallScript(
+        Fate.HUMAN, ring_seconds=1.0, amd_seconds=3.0, keys=("2",), hangup_after_seconds=12.0
+    ),
+    "5550007": CallScript(Fate.HUMAN, ring_seconds=0.0, keys=(), hangup_after_seconds=4.0),
+    "5550008": CallScript(Fate.REJECTED, ring_seconds=1.0, cause=21),
+}
+
+
+def _national_digits(number: str) -> str:
+    digits = "".join(ch for ch in number if ch.isdigit())
+    try:
+        parsed = phonenumbers.parse(number if number.startswith("+") else "+" + digits)
+        return str(parsed.national_number)
+    except phonenumbers.NumberParseException:
+        return digits
+
+
+def lab_script(number: str) -> CallScript | None:
+    """The recorded behaviour of a lab number (5550001… answers, 5550002… busy …), if it is one."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    for candidate in (digits, _national_digits(number)):
+        script = LAB_PREFIXES.get(candidate[:7])
+        if script is not None and len(candidate) == 10:
+            return script
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _zone_of(number: str) -> ZoneInfo | None:
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return None
+    zones = [z for z in pn_timezone.time_zones_for_number(parsed) if "/" in z]
+    return ZoneInfo(zones[0]) if zones else None
+
+
+def local_time(number: str, at: datetime) -> datetime:
+    """The wall clock at the number's (first) time zone; UTC when the number has none."""
+    tz = _zone_of(number)
+    return at.astimezone(tz) if tz is not None else at
+
+
+def _default_hourly() -> tuple[float, ...]:
+    # Relative answer propensity by local hour (0–23): low in the morning, peaks at lunch and
+    # in the early evening (industry contact-rate curves).
+    return (
+        (0.2,) * 7
+        + (0.55, 0.75, 0.85, 0.9, 0.95, 1.05, 1.1, 0.95, 0.9, 0.95, 1.1, 1.2, 1.15, 1.0, 0.7)
+        + (0.4, 0.3)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationModel:
+    """Probabilities of each fate and the shape of human behaviour; all fields configurable."""
+
+    answer_rate: float = 0.32  # of valid, non-busy numbers at propensity 1.0
+    machine_share: float = 0.30  # of answers
+    busy_rate: float = 0.04
+    invalid_rate: float = 0.06
+    congestion_rate: float = 0.01
+    rejected_rate: float = 0.03
+    right_party_rate: float = 0.65  # of human answers
+    ring_mean_seconds: float = 9.0
+    ring_max_seconds: float = 28.0
+    hourly: tuple[float, ...] = field(default_factory=_default_hourly)
+    weekday: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 0.95, 0.8, 0.55)  # Monday … Sunday
+    # Keys a right party presses at the main menu: promise, agent, already paid, SMS link, stop.
+    menu_keys: tuple[tuple[str, float], ...] = (
+        ("1", 0.34),
+        ("2", 0.14),
+        ("3", 0.06),
+        ("4", 0.10),
+        ("9", 0.05),
+    )
+    hangup_mean_seconds: float = 45.0
+    key_delay_mean_seconds: float = 3.5
+
+    def __post_init__(self) -> None:
+        for name in (
+            "answer_rate",
+            "machine_share",
+            "busy_rate",
+            "invalid_rate",
+            "congestion_rate",
+            "rejected_rate",
+            "right_party_rate",
+        ):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"population model: {name} must be between 0 and 1, not {value}")
+        if len(self.hourly) != 24 or len(self.weekday) != 7:
+            raise ValueError("population model: hourly needs 24 values and weekday 7 values")
+        if sum(p for _, p in self.menu_keys) > 1.0:
+            raise ValueError("population model: menu_keys probabilities add up to more than 1")
+
+    def with_overrides(self, **changes: object) -> PopulationModel:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def answer_probability(self, local: datetime) -> float:
+        """Probability that a valid, free line answers at this local time."""
+        value = self.answer_rate * self.hourly[local.hour] * self.weekday[local.weekday()]
+        return min(1.0, value)
+
+    def script(self, number: str, at: datetime, rng: random.Random) -> CallScript:
+        """The far end's behaviour for a call to `number` placed at `at` (UTC)."""
+        lab = lab_script(number)
+        if lab is not None:
+            return lab
+        draw = rng.random()
+        if draw < self.invalid_rate:
+            return CallScript(Fate.INVALID, ring_seconds=0.0, cause=1)
+        draw -= self.invalid_rate
+        if draw < self.busy_rate:
+            return CallScript(Fate.BUSY, ring_seconds=0.0, cause=17)
+        draw -= self.busy_rate
+        if draw < self.congestion_rate:
+            return CallScript(Fate.CONGESTION, ring_seconds=0.0, cause=34)
+        ring = min(self.ring_max_seconds, 1.0 + rng.expovariate(1.0 / self.ring_mean_seconds))
+        if rng.random() < self.rejected_rate:
+            return CallScript(Fate.REJECTED, ring_seconds=min(ring, 6.0), cause=21)
+        if rng.random() >= self.answer_probability(local_time(number, at)):
+            return CallScript(Fate.NO_ANSWER, ring_seconds=120.0, cause=19)
+        if rng.random() < self.machine_share:
+            return CallScript(
+                Fate.MACHINE,
+                ring_seconds=ring,
+                amd_seconds=round(rng.uniform(2.8, 3.6), 2),
+                amd_cause="LONGGREETING-1500-1500",
+                hangup_after_seconds=round(rng.uniform(15.0, 40.0), 1),
+            )
+        right_party = rng.random() < self.right_party_rate
+        keys: tuple[str, ...] = ()
+        if right_party:
+            pick = rng.random()
+            for digit, probability in self.menu_keys:
+                if pick < probability:
+                    keys = ("1", digit)  # "1" confirms identity, then the menu choice
+                    break
+                pick -= probability
+            else:
+                keys = ("1",) if rng.random() < 0.5 else ()
+        return CallScript(
+            Fate.HUMAN,
+            ring_seconds=ring,
+            amd_seconds=round(rng.uniform(2.5, 3.4), 2),
+            amd_cause=f"HUMAN-{rng.randint(500, 1200)}-800",
+            right_party=right_party,
+            keys=keys,
+            key_delay_seconds=round(max(0.8, rng.gauss(self.key_delay_mean_seconds, 1.2)), 2),
+            hangup_after_seconds=round(
+                max(4.0, rng.expovariate(1.0 / self.hangup_mean_seconds) + 8.0), 1
+            ),
+        )
