@@ -389,6 +389,47 @@ def compliance_calendar(
         out.print(f"  {opened:%Y-%m-%d %H:%M}–{closed:%H:%M} UTC  ({local})")
 
 
+# -- simulate ----------------------------------------------------------------------------------
+
+simulate_app = typer.Typer(help="Simulators that stand in for real systems.", no_args_is_help=True)
+app.add_typer(simulate_app, name="simulate")
+
+
+@simulate_app.command("pbx")
+def simulate_pbx(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback only by default).")] = (
+        "127.0.0.1"
+    ),
+    ami_port: Annotated[int, typer.Option(help="AMI TCP port (0 picks a free one).")] = 5038,
+    agi_url: Annotated[
+        str | None,
+        typer.Option(help="FastAGI server answered calls go to, agi://host:port/script."),
+    ] = None,
+    users: Annotated[
+        Path | None,
+        typer.Option(
+            help="YAML file of AMI users, one 'username: secret' per line. Without it: user "
+            "'dialer', secret from RECAUDO_SIM_AMI_SECRET or a random one printed at start."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the debtor population.")] = 0,
+    time_scale: Annotated[
+        float, typer.Option(help="Speed-up of every wait (10 = 10× faster).")
+    ] = 1.0,
+    allow_remote: Annotated[
+        bool, typer.Option(help="Allow a non-loopback --host (AMI can place calls).")
+    ] = False,
+) -> None:
+    """Run the built-in PBX: AMI and FastAGI like Asterisk 22, debtors from the population model."""
+    from dialer.sim.console import PbxOptions, SimulatorSetupError, run_pbx
+
+    options = PbxOptions(host, ami_port, agi_url, users, seed, time_scale, allow_remote)
+    try:
+        run_pbx(options, out)
+    except SimulatorSetupError as exc:
+        raise fail(str(exc)) from None
+
+
 # -- demo --------------------------------------------------------------------------------------
 
 

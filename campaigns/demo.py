@@ -1,21 +1,22 @@
 """`main.py demo`: a run on the embedded defaults through the production code paths.
 
-For now (foundation): generate one synthetic portfolio per country, with a few broken rows,
-import each into a fresh SQLite database, import one again to show it is idempotent, and print
-the portfolio per country, segment (days past due) and time zone.
+Generate one synthetic portfolio per country (a few broken rows), import each into a fresh
+SQLite database (and one again: idempotent), print the portfolio, rehearse compliance at the
+current hour, then run a Mexican campaign day on the PBX simulator through the dialer.
 """
 
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaigns import db, geography
-from campaigns.compliance import load_policies
+from campaigns.compliance import PolicySet, load_policies
 from campaigns.compliance.clock import zone
 from campaigns.compliance.rehearsal import Rehearsal, rehearse
 from campaigns.geography import SUPPORTED_COUNTRIES
@@ -23,8 +24,14 @@ from campaigns.portfolio.generator import GeneratorOptions, write_portfolio
 from campaigns.portfolio.importer import ImportOptions, ImportReport, import_portfolio
 from campaigns.reports import PortfolioSummary, portfolio_summary
 from config.settings import Settings
+from dialer.callerid_store import import_pool, load_picker
+from dialer.rehearsal import rehearse_day
+from dialer.runner import Dialer, DialerOptions, PooledCallerIds
 
 __all__ = ["run_demo"]
+
+_CAMPAIGN_CONTACTS = 600
+_DEMO_POOL = Path(__file__).resolve().parents[1] / "config" / "caller_ids" / "demo.yaml"
 
 _COUNTRIES = ("MX", "CO", "PE", "CL", "US")
 _CREDITORS = {
@@ -173,6 +180,7 @@ async def run_demo(settings: Settings, console: Console, *, rows: int, seed: int
                 collector_role=settings.collector_role,
             )
         _print_rehearsal(console, rehearsal)
+        await _campaign_day(console, engine, policies, settings, seed=seed)
         console.print(
             "\nNext: `python main.py import FILE --country MX` loads your own cartera "
             f"(the demo's files are in {workdir})."
@@ -180,3 +188,90 @@ async def run_demo(settings: Settings, console: Console, *, rows: int, seed: int
     finally:
         await engine.dispose()
     return 0
+
+
+def _progress_table(dialer: Dialer) -> Table:
+    stats = dialer.stats
+    answer_rate = stats.answered / stats.settled if stats.settled else 0.0
+    local = dialer.clock.now().astimezone(zone("America/Mexico_City"))
+    table = Table(title=f"Campaign day, simulated — {local:%H:%M} in Mexico City", expand=False)
+    for column in ("in flight", "dialled", "finished", "answer rate", "outcomes", "caller IDs"):
+        table.add_column(column)
+    outcomes = ", ".join(f"{k} {v}" for k, v in stats.outcomes.most_common())
+    callers = ", ".join(f"{k} {v}" for k, v in stats.caller_ids.most_common(3))
+    table.add_row(
+        str(dialer.in_flight),
+        f"{stats.originated:,}",
+        f"{stats.settled:,}",
+        f"{answer_rate:.0%}",
+        outcomes or "—",
+        callers or "—",
+    )
+    return table
+
+
+async def _campaign_day(
+    console: Console, engine: AsyncEngine, policies: PolicySet, settings: Settings, *, seed: int
+) -> None:
+    """Step 6: a working day of a Mexican campaign on the in-process PBX simulator."""
+    from rich.live import Live
+
+    day = datetime.now(UTC).astimezone(zone("America/Mexico_City")).date()
+    while day.weekday() >= 5:  # rehearse a weekday
+        day += timedelta(days=1)
+    console.print(
+        f"\n[bold]6. A campaign day on the PBX simulator[/bold]: {_CAMPAIGN_CONTACTS} Mexican "
+        f"debtors, {day:%A %Y-%m-%d} 08:00–21:00 Mexico City time on a virtual clock, "
+        "through the production dialer (compliance decision, attempt written before each call, "
+        "every event stored, retries per outcome)"
+    )
+    options = DialerOptions(
+        max_concurrent=30,
+        cps=5.0,
+        burst=5,
+        creditor_sector=settings.creditor_sector,
+        collector_role=settings.collector_role,
+        caller_name="Financiera del Norte",
+    )
+    pool_file = _DEMO_POOL
+    async with db.session_factory(engine)() as session, session.begin():
+        imported = await import_pool(session, pool_file)
+    async with db.session_factory(engine)() as session:
+        picker = await load_picker(session, "demo")
+    console.print(
+        f"  caller-ID pool 'demo' from {pool_file.name}: {imported.created} numbers "
+        "(local presence by area code, state, zone; daily cap and cool-down per number)"
+    )
+    with Live(console=console, refresh_per_second=8, transient=False) as live:
+        report = await rehearse_day(
+            engine,
+            policies,
+            PooledCallerIds(picker),
+            country="MX",
+            creditor=_CREDITORS["MX"],
+            day=day,
+            local_zone="America/Mexico_City",
+            contacts=_CAMPAIGN_CONTACTS,
+            options=options,
+            seed=seed,
+            on_progress=lambda d: live.update(_progress_table(d)),
+        )
+    console.print()
+    table = Table(title="Outcomes of the day", expand=False)
+    table.add_column("outcome")
+    table.add_column("attempts", justify="right")
+    table.add_column("share", justify="right")
+    for outcome, count in report.outcomes.most_common():
+        table.add_row(outcome, f"{count:,}", f"{count / max(1, report.attempts):.0%}")
+    table.add_row("[bold]total[/bold]", f"[bold]{report.attempts:,}[/bold]", "")
+    console.print(table)
+    console.print(
+        f"  {report.contacts} contacts, {report.attempts:,} attempts, peak {report.peak_in_flight} "
+        f"calls at once, {report.denied} contacts parked by compliance until their window "
+        f"opened, {report.duplicate_originations} numbers dialled twice at once; "
+        f"a 13-hour day in {report.wall_seconds:.1f} s"
+    )
+    used = ", ".join(f"{kind} {count:,}" for kind, count in report.caller_ids.most_common())
+    console.print(f"  caller IDs presented, by why they were chosen: {used}")
+    for alert in picker.alerts:
+        console.print(f"  [yellow]caller-ID alert[/yellow]: {alert}")

@@ -47,8 +47,11 @@ async def create_campaign(
     return campaign
 
 
-async def enrol(session: AsyncSession, campaign: Campaign, *, due_at: datetime) -> int:
-    """Enrol every active account of the campaign's country (and creditor) not yet in it.
+async def enrol(
+    session: AsyncSession, campaign: Campaign, *, due_at: datetime, limit: int | None = None
+) -> int:
+    """Enrol every active account of the campaign's country (and creditor) not yet in it
+    (the first `limit` by account id, when given).
 
     One INSERT … SELECT, so a portfolio of hundreds of thousands enrols in seconds; returns how
     many contacts were added.
@@ -68,7 +71,10 @@ async def enrol(session: AsyncSession, campaign: Campaign, *, due_at: datetime) 
         )
         .join(Debtor, Debtor.id == Account.debtor_id)
         .where(and_(*conditions))
+        .order_by(Account.id)
     )
+    if limit is not None:
+        query = query.limit(limit)
     columns = [
         "campaign_id",
         "account_id",

@@ -250,6 +250,8 @@ class Call:
     def _on_leg_hangup(self, event: CallEvent) -> None:
         if event.cause:
             self.leg_causes.append(event.cause)
+            if self.primary_gone and self.answered_at is None and self.reason is not None:
+                self.settled = True
 
     def _on_hangup(self, event: CallEvent) -> None:
         if event.cause:
@@ -259,7 +261,7 @@ class Call:
             self._end(event.at)
         if self.cause is None and event.cause:
             self.cause = event.cause
-        if self.answered_at is not None or self.reason is not None:
+        if self.answered_at is not None or (self.reason is not None and self._has_cause()):
             self.settled = True
 
     def _on_originate_result(self, event: CallEvent) -> None:
@@ -269,8 +271,13 @@ class Call:
             return
         if not self.terminal and self.answered_at is None:
             self._end(event.at)
-        if self.primary_gone:
+        if self.primary_gone and self._has_cause():
             self.settled = True
+
+    def _has_cause(self) -> bool:
+        """A Q.850 cause is known. Without one, the other leg's Hangup (which carries it with
+        Local channels) may still be on its way: the call settles after the grace instead."""
+        return any(self.leg_causes)
 
     def _on_cancel(self, event: CallEvent) -> None:
         if self.answered_at is None:

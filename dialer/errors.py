@@ -8,6 +8,7 @@ __all__ = [
     "BackendUnavailable",
     "CallerIdError",
     "DialerError",
+    "OriginateOutcomeUnknown",
     "OriginateRejected",
 ]
 
@@ -26,6 +27,11 @@ class BackendUnavailable(BackendError):
 
 class OriginateRejected(BackendError):
     """The backend answered an originate with an error: the call never left."""
+
+
+class OriginateOutcomeUnknown(BackendError):
+    """The originate request may have left (the reply was lost): never re-send it; the call's
+    events, if any, still arrive under our call id."""
 
 
 class AmiProtocolError(BackendError):

@@ -29,13 +29,22 @@ from campaigns.models import Account, Attempt, Campaign, CampaignContact
 from campaigns.models import CallEvent as CallEventRow
 from config.logging import mask_phone
 from dialer.backends.base import Backend, OriginateRequest
+from dialer.callerid import CallerIdPicker, Target
+from dialer.callerid_store import flush as flush_numbers
 from dialer.calls import Call, CallEvent, Signal
 from dialer.clock import Clock
-from dialer.errors import BackendError, CallerIdError
+from dialer.errors import BackendError, CallerIdError, OriginateOutcomeUnknown
 from dialer.retry import RetryPolicy
 from dialer.throttle import CallLimiter, TokenBucket
 
-__all__ = ["CallerIdChoice", "CallerIdSource", "Dialer", "DialerOptions", "FixedCallerId"]
+__all__ = [
+    "CallerIdChoice",
+    "CallerIdSource",
+    "Dialer",
+    "DialerOptions",
+    "FixedCallerId",
+    "PooledCallerIds",
+]
 
 log = structlog.get_logger(__name__)
 _ROLE_ORDER = {PhoneRole.DEBTOR: 0, PhoneRole.AVAL: 1, PhoneRole.OBLIGADO_SOLIDARIO: 1}
@@ -56,8 +65,45 @@ class CallerIdSource(Protocol):
     ) -> CallerIdChoice: ...
 
     def result(
-        self, number_id: int | None, outcome: AttemptOutcome, talk_seconds: float, now: datetime
+        self,
+        number_id: int | None,
+        outcome: AttemptOutcome,
+        talk_seconds: float,
+        now: datetime,
+        cause: int | None = None,
     ) -> None: ...
+
+    async def persist(self, sessions: async_sessionmaker[AsyncSession]) -> None: ...
+
+
+class PooledCallerIds:
+    """A campaign's caller-ID pool (`dialer.callerid`) as the dialer's source of numbers."""
+
+    def __init__(self, picker: CallerIdPicker) -> None:
+        self.picker = picker
+
+    def choose(
+        self, phone: str, country: str | None, zones: tuple[str, ...], now: datetime
+    ) -> CallerIdChoice:
+        choice = self.picker.pick(Target.for_phone(phone, zones=zones), now)
+        return CallerIdChoice(choice.number.id, choice.number.e164, choice.reason)
+
+    def result(
+        self,
+        number_id: int | None,
+        outcome: AttemptOutcome,
+        talk_seconds: float,
+        now: datetime,
+        cause: int | None = None,
+    ) -> None:
+        if number_id is not None:
+            self.picker.record_result(number_id, outcome, talk_seconds, now, cause=cause)
+
+    async def persist(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Write the numbers' last use, rest and health (one batched UPDATE)."""
+        if self.picker.pending():
+            async with sessions() as session:
+                await flush_numbers(session, self.picker)
 
 
 @dataclass(frozen=True)
@@ -72,8 +118,16 @@ class FixedCallerId:
         return CallerIdChoice(None, self.e164, "single number")
 
     def result(
-        self, number_id: int | None, outcome: AttemptOutcome, talk_seconds: float, now: datetime
+        self,
+        number_id: int | None,
+        outcome: AttemptOutcome,
+        talk_seconds: float,
+        now: datetime,
+        cause: int | None = None,
     ) -> None:
+        return None
+
+    async def persist(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         return None
 
 
@@ -152,6 +206,7 @@ class DialerStats:
     events: int = 0
     orphan_events: int = 0
     originate_errors: int = 0
+    caller_id_waits: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     caller_ids: Counter[str] = field(default_factory=Counter)
     answered: int = 0
@@ -416,6 +471,8 @@ class Dialer:
             when = row["next_attempt_at"]
             if row["status"] is ContactStatus.PENDING and when is not None:
                 self._next_due = when if self._next_due is None else min(self._next_due, when)
+        if settled:
+            await self.caller_ids.persist(self.sessions)
         for flight in settled:
             call = flight.call
             del self._flights[call.call_id]
@@ -430,7 +487,7 @@ class Dialer:
             if call.answered_at is not None and call.ended_at is not None:
                 self.stats.answered += 1
                 talk = (call.ended_at - call.answered_at).total_seconds()
-            self.caller_ids.result(flight.caller_number_id, outcome, talk, now)
+            self.caller_ids.result(flight.caller_number_id, outcome, talk, now, call.cause)
             if self.on_settled is not None:
                 self.on_settled(call)
             if call.state is CallState.FAILED or call.outcome is AttemptOutcome.INVALID_NUMBER:
@@ -538,6 +595,11 @@ class Dialer:
             self.limiter.acquire(self._seconds(now))
             try:
                 await self.backend.originate(request)
+            except OriginateOutcomeUnknown as exc:
+                # It may be ringing: keep it in flight and wait for its events (never re-dial).
+                self.stats.originate_errors += 1
+                log.error("dialer.originate_unknown", call_id=request.call_id, error=str(exc))
+                continue
             except BackendError as exc:
                 self.stats.originate_errors += 1
                 log.error("dialer.originate_failed", call_id=request.call_id, error=str(exc))
@@ -634,13 +696,18 @@ class Dialer:
         margin = timedelta(minutes=campaign.end_margin_minutes)
         earliest: tuple[datetime, Decision, _Candidate] | None = None
         last_denial: tuple[Decision, _Candidate] | None = None
+        number_free_at: datetime | None = None
         for candidate in ready.candidates:
             try:
                 choice = self.caller_ids.choose(
                     candidate.e164, candidate.contact.country, candidate.contact.zones, now
                 )
             except CallerIdError as exc:
-                log.error("dialer.no_caller_id", contact=ready.contact_id, error=str(exc))
+                # No number may be presented now: the contact waits, it is not blocked.
+                retry = getattr(exc, "retry_at", None) or now + timedelta(minutes=1)
+                number_free_at = retry if number_free_at is None else min(number_free_at, retry)
+                self.stats.caller_id_waits += 1
+                log.warning("dialer.no_caller_id", contact=ready.contact_id, error=str(exc))
                 continue
             subject = replace(candidate.contact, caller_id=choice.e164)
             packs = self.policies.for_contact(
@@ -701,7 +768,11 @@ class Dialer:
             "lease_owner": None,
             "lease_expires_at": None,
         }
-        if earliest is not None:
+        if number_free_at is not None and (earliest is None or number_free_at < earliest[0]):
+            row.update(status=ContactStatus.PENDING, next_attempt_at=number_free_at)
+            when = number_free_at
+            self._next_due = when if self._next_due is None else min(self._next_due, when)
+        elif earliest is not None:
             row.update(status=ContactStatus.PENDING, next_attempt_at=earliest[0])
             self.stats.denied += 1
             when = earliest[0]

@@ -156,6 +156,8 @@ class Attempt(Base):
         Index(None, "account_id", "created_at"),
         Index(None, "backend_call_id"),
         Index(None, "state", "lease_expires_at"),
+        Index(None, "caller_id_number_id", "created_at"),  # a number's calls today, its health
+        Index(None, "contact_id", "outcome"),  # a contact's outcomes (retry limits)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,7 +1,13 @@
 """Rule kinds of the policy packs, and how each judges a contact at an instant."""
 
-from campaigns.compliance.rules.base import WEEKDAYS, Context, Rule, Verdict
-from campaigns.compliance.rules.history import CapRule, ChannelLockRule, CooloffRule, MinGapRule
+from campaigns.compliance.rules.base import WEEKDAYS, Describe, Probe, Rule, Verdict
+from campaigns.compliance.rules.history import (
+    CapRule,
+    ChannelLockRule,
+    CooloffRule,
+    HistoryRule,
+    MinGapRule,
+)
 from campaigns.compliance.rules.static import (
     CallerIdRule,
     ChannelAuthorizationRule,
@@ -10,25 +16,30 @@ from campaigns.compliance.rules.static import (
     PartyRule,
     ProvenanceRule,
     ScriptRule,
+    StaticRule,
 )
-from campaigns.compliance.rules.windows import HolidayRule, WindowRule
+from campaigns.compliance.rules.windows import CalendarRule, HolidayRule, WindowRule
 
 __all__ = [
     "WEEKDAYS",
+    "CalendarRule",
     "CallerIdRule",
     "CapRule",
     "ChannelAuthorizationRule",
     "ChannelBlockRule",
     "ChannelLockRule",
     "ConsentRule",
-    "Context",
     "CooloffRule",
+    "Describe",
+    "HistoryRule",
     "HolidayRule",
     "MinGapRule",
     "PartyRule",
+    "Probe",
     "ProvenanceRule",
     "Rule",
     "ScriptRule",
+    "StaticRule",
     "Verdict",
     "WindowRule",
 ]

@@ -1,16 +1,29 @@
-"""Rules that count the audit trail: caps, cool-offs, channel locks and minimum gaps."""
+"""Rules that count the audit trail: caps, cool-offs, channel locks and minimum gaps.
+
+A plan (`campaigns.compliance.plan`) asks each for a `Prober` once per channel and zones, with
+everything that depends on the rule alone worked out; per decision, the prober picks the events
+that can ever count (kind, channel, scope) and sorts their instants once, so that judging an
+instant — the decision's own, then each candidate of the search for the next allowed one — is a
+bisection. A probe of None means the rule cannot fail with this history."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from campaigns.compliance.clock import local_midnight
 from campaigns.compliance.model import Code, Contact, Event, EventKind
-from campaigns.compliance.rules.base import Context, Rule, Verdict
+from campaigns.compliance.rules.base import Probe, Rule, Verdict
 
-__all__ = ["CapRule", "ChannelLockRule", "CooloffRule", "MinGapRule"]
+__all__ = ["CapRule", "ChannelLockRule", "CooloffRule", "HistoryRule", "MinGapRule", "Prober"]
+
+#: A history rule ready for one channel and zones: the probe for a contact and its history,
+#: given with the kind of each of its events (read once per decision, so that a rule can tell
+#: at C speed that no event of its kinds is there, or too few).
+Prober = Callable[[Contact, tuple[Event, ...], list[EventKind]], Probe | None]
 
 _COUNTED_KINDS = {
     "attempts": frozenset({EventKind.ATTEMPT}),
@@ -31,7 +44,15 @@ def _in_scope(per: frozenset[str], contact: Contact, event: Event) -> bool:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CapRule(Rule):
+class HistoryRule(Rule):
+    """A rule that counts the audit trail; see the module's docstring."""
+
+    def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CapRule(HistoryRule):
     per: frozenset[str]
     counts: str  # attempts | connected | two_way | messages | communications
     max: int
@@ -44,16 +65,6 @@ class CapRule(Rule):
     line_types: frozenset[str] | None = None
     when_no_consent: bool = False
 
-    def _active(self, ctx: Context, t: datetime) -> bool:
-        contact = ctx.contact
-        if self.line_types is not None and (contact.line_type or "unknown") not in self.line_types:
-            return False
-        if self.when_no_consent and ctx.channel in contact.consent:
-            return False
-        if self.active_after == "two_way_contact":
-            return any(e.kind is EventKind.TWO_WAY_CONTACT and e.at <= t for e in ctx.history)
-        return True
-
     def _reach(self) -> timedelta:
         """How far back an event can still count at any instant: the rolling length, or a local
         day or week (plus the widest UTC offset change, for any candidate zone)."""
@@ -62,83 +73,144 @@ class CapRule(Rule):
             return self.length
         return timedelta(days=7 if self.unit == "week" else 1, hours=3)
 
-    def _times(self, ctx: Context, t: datetime) -> list[datetime]:
-        """When each counted event of the scope happened within reach of `t` (unsorted)."""
-        since = t - self._reach()
+    def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
+        limit = self.max
+        line_types = self.line_types
+        consented = self.when_no_consent  # the cap applies only without consent to `channel`
+        after_two_way = self.active_after == "two_way_contact"
+        two_way = EventKind.TWO_WAY_CONTACT
         kinds = _COUNTED_KINDS[self.counts]
+        counted = tuple(kinds)
         channels = self.channels
         strict = self.counts == "connected" or self.exclude_not_connected
-        debt = ctx.contact.debt if "debt" in self.per else None
-        phone = ctx.contact.phone if "phone" in self.per else None
-        return [
-            e.at
-            for e in ctx.history
-            if e.kind in kinds
-            and since < e.at <= t
-            and (channels is None or e.channel in channels)
-            and not (strict and e.kind is EventKind.ATTEMPT and e.connected is False)
-            and (debt is None or e.debt is None or e.debt == debt)
-            and (phone is None or e.phone is None or e.phone == phone)
-        ]
+        attempt = EventKind.ATTEMPT
+        per_debt = "debt" in self.per
+        per_phone = "phone" in self.per
+        reach = self._reach()
+        judge = self._rolling(reach) if self.window_kind == "rolling" else self._calendar(zones)
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        if len(ctx.history) < self.max or not self._active(ctx, t):
-            return None
-        times = self._times(ctx, t)
-        if len(times) < self.max:
-            return None
-        times.sort()
+        def prepare(
+            contact: Contact, history: tuple[Event, ...], seen: list[EventKind]
+        ) -> Probe | None:
+            if len(history) < limit or sum(map(seen.count, counted)) < limit:
+                return None
+            if line_types is not None and (contact.line_type or "unknown") not in line_types:
+                return None
+            if consented and channel in contact.consent:
+                return None
+            if after_two_way and two_way not in seen:
+                return None
+            debt = contact.debt if per_debt else None
+            phone = contact.phone if per_phone else None
+            if debt is None and phone is None and not strict:
+                times = [
+                    e.at
+                    for e in history
+                    if e.kind in kinds and (channels is None or e.channel in channels)
+                ]
+            else:
+                times = [
+                    e.at
+                    for e in history
+                    if e.kind in kinds
+                    and (channels is None or e.channel in channels)
+                    and not (strict and e.kind is attempt and e.connected is False)
+                    and (debt is None or e.debt is None or e.debt == debt)
+                    and (phone is None or e.phone is None or e.phone == phone)
+                ]
+            if len(times) < limit:
+                return None
+            active_from = None  # the cap counts from the first two-way contact on
+            if after_two_way:
+                two_ways = [e.at for e in history if e.kind is two_way]
+                if not two_ways:
+                    return None
+                active_from = min(two_ways)
+            times.sort()  # stable: equal instants keep the history's order, as verdicts name them
+
+            def probe(t: datetime) -> Verdict | None:
+                if active_from is not None and active_from > t:
+                    return None
+                high = bisect_right(times, t)
+                if high < limit:
+                    return None
+                low = bisect_right(times, t - reach, 0, high)
+                if high - low < limit:
+                    return None
+                return judge(times, low, high, t)
+
+            return probe
+
+        return prepare
+
+    def _rolling(
+        self, length: timedelta
+    ) -> Callable[[list[datetime], int, int, datetime], Verdict]:
+        """The verdict of a rolling cap over `times[low:high]`, the counted events within
+        `length` before the instant (at least `max` of them)."""
+        limit = self.max
+        days = length.days or length.total_seconds() / 86400
         scope = "+".join(sorted(self.per))
-        if self.window_kind == "rolling":
-            assert self.length is not None
-            inside = times  # _times kept only those after t - length
-            earliest = inside[len(inside) - self.max] + self.length
-            days = self.length.days or self.length.total_seconds() / 86400
-            count = len(inside)
+        # The sentences but for the count, written once per rule.
+        tail_es = f" {_WHAT_ES[self.counts]} en {days:g} días (máximo {limit}, por {scope})"
+        tail_en = f" {self.counts} in {days:g} days already (max {limit} per {scope})"
+
+        def judge(times: list[datetime], low: int, high: int, t: datetime) -> Verdict:
+            count = str(high - low)
             return Verdict(
                 Code.CAP_EXCEEDED,
                 None,
                 "",
                 "",
-                earliest,
-                lambda: (
-                    f"ya hay {count} {self._what_es()} en {days:g} días "
-                    f"(máximo {self.max}, por {scope})",
-                    f"{count} {self.counts} in {days:g} days already (max {self.max} per {scope})",
-                ),
+                times[high - limit] + length,
+                lambda _: ("ya hay " + count + tail_es, count + tail_en),
             )
-        worst: tuple[ZoneInfo, int, datetime] | None = None
-        for tz in ctx.zones:
-            start, end = self._period(t, tz)
-            n = sum(1 for x in times if start <= x < end)
-            if n >= self.max and (worst is None or end > worst[2]):
-                worst = (tz, n, end)
-        if worst is None:
-            return None
-        tz, n, end = worst
+
+        return judge
+
+    def _calendar(
+        self, zones: tuple[ZoneInfo, ...]
+    ) -> Callable[[list[datetime], int, int, datetime], Verdict | None]:
+        """The verdict of a calendar cap (local day or week, in every zone) over
+        `times[low:high]`, the counted events within reach of the instant."""
+        limit = self.max
+        counts = self.counts
+        what_es = _WHAT_ES[counts]
+        scope = "+".join(sorted(self.per))
         unit_es = "hoy" if self.unit == "day" else "esta semana"
         unit_en = "today" if self.unit == "day" else "this week"
-        return Verdict(
-            Code.CAP_EXCEEDED,
-            tz.key,
-            "",
-            "",
-            end,
-            lambda: (
-                f"ya hay {n} {self._what_es()} {unit_es} en {tz.key} "
-                f"(máximo {self.max}, por {scope})",
-                f"{n} {self.counts} {unit_en} in {tz.key} already (max {self.max} per {scope})",
-            ),
-        )
+        period = self._period
+        # The sentences but for the count, written once per rule and zone.
+        tails = {
+            tz: (
+                f" {what_es} {unit_es} en {tz.key} (máximo {limit}, por {scope})",
+                f" {counts} {unit_en} in {tz.key} already (max {limit} per {scope})",
+            )
+            for tz in zones
+        }
 
-    def _what_es(self) -> str:
-        return {
-            "attempts": "intentos",
-            "connected": "llamadas conectadas",
-            "two_way": "contactos directos",
-            "messages": "mensajes",
-            "communications": "comunicaciones",
-        }[self.counts]
+        def judge(times: list[datetime], low: int, high: int, t: datetime) -> Verdict | None:
+            worst: tuple[ZoneInfo, int, datetime] | None = None
+            for tz in zones:
+                start, end = period(t, tz)
+                n = bisect_left(times, end, low, high) - bisect_left(times, start, low, high)
+                if n >= limit and (worst is None or end > worst[2]):
+                    worst = (tz, n, end)
+            if worst is None:
+                return None
+            tz, n, end = worst
+            count = str(n)
+            tail_es, tail_en = tails[tz]
+            return Verdict(
+                Code.CAP_EXCEEDED,
+                tz.key,
+                "",
+                "",
+                end,
+                lambda _: ("ya hay " + count + tail_es, count + tail_en),
+            )
+
+        return judge
 
     def _period(self, t: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
         day = t.astimezone(tz).date()
@@ -148,8 +220,17 @@ class CapRule(Rule):
         return local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
 
 
+_WHAT_ES = {
+    "attempts": "intentos",
+    "connected": "llamadas conectadas",
+    "two_way": "contactos directos",
+    "messages": "mensajes",
+    "communications": "comunicaciones",
+}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CooloffRule(Rule):
+class CooloffRule(HistoryRule):
     """After a trigger event, `channels` are blocked for a rolling time or N local days
     (the trigger's day counting as day 1)."""
 
@@ -159,94 +240,155 @@ class CooloffRule(Rule):
     length: timedelta | None = None
     days: int = 0
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        worst: tuple[datetime, str | None] | None = None
-        for event in ctx.history:
-            if event.kind != self.trigger or event.at > t:
-                continue
-            if not _in_scope(self.per, ctx.contact, event):
-                continue
-            if self.until_kind == "rolling":
-                assert self.length is not None
-                ends: list[tuple[datetime, str | None]] = [(event.at + self.length, None)]
-            else:
-                ends = []
-                for tz in ctx.zones:
-                    day = event.at.astimezone(tz).date()
-                    ends.append((local_midnight(day + timedelta(days=self.days), tz), tz.key))
-            for end, zone_name in ends:
-                if end > t and (worst is None or end > worst[0]):
-                    worst = (end, zone_name)
-        if worst is None:
-            return None
-        end, zone_name = worst
-        return Verdict(
-            Code.COOLOFF_ACTIVE,
-            zone_name,
-            "",
-            "",
-            end,
-            lambda: (
-                f"periodo de espera tras {_TRIGGER_ES[self.trigger]} hasta {end.isoformat()}",
-                f"cool-off after a {self.trigger.replace('_', ' ')} until {end.isoformat()}",
-            ),
-        )
+    def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
+        trigger = self.trigger
+        per = self.per
+        length = self.length if self.until_kind == "rolling" else None
+        days = timedelta(days=self.days)
+        trigger_es = _TRIGGER_ES[trigger]
+        trigger_en = trigger.replace("_", " ")
+
+        def prepare(
+            contact: Contact, history: tuple[Event, ...], seen: list[EventKind]
+        ) -> Probe | None:
+            if trigger not in seen:
+                return None
+            # (trigger instant, end of its cool-off, zone the end was reckoned in), in order
+            ends: list[tuple[datetime, datetime, str | None]] = []
+            for event in history:
+                if event.kind != trigger or not _in_scope(per, contact, event):
+                    continue
+                if length is not None:
+                    ends.append((event.at, event.at + length, None))
+                else:
+                    for tz in zones:
+                        day = event.at.astimezone(tz).date()
+                        ends.append((event.at, local_midnight(day + days, tz), tz.key))
+            if not ends:
+                return None
+
+            def probe(t: datetime) -> Verdict | None:
+                worst: tuple[datetime, str | None] | None = None
+                for happened, end, zone_name in ends:
+                    if happened <= t and end > t and (worst is None or end > worst[0]):
+                        worst = (end, zone_name)
+                if worst is None:
+                    return None
+                until, zone_name = worst
+                return Verdict(
+                    Code.COOLOFF_ACTIVE,
+                    zone_name,
+                    "",
+                    "",
+                    until,
+                    lambda _: (
+                        f"periodo de espera tras {trigger_es} hasta {until.isoformat()}",
+                        f"cool-off after a {trigger_en} until {until.isoformat()}",
+                    ),
+                )
+
+            return probe
+
+        return prepare
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ChannelLockRule(Rule):
+class ChannelLockRule(HistoryRule):
     """After a two-way contact on one channel, other channels wait (Colombia: one a week)."""
 
     trigger: str
     per: frozenset[str]
     length: timedelta
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        ends = [
-            e.at + self.length
-            for e in ctx.history
-            if e.kind == self.trigger
-            and e.at <= t < e.at + self.length
-            and e.channel is not None
-            and e.channel != ctx.channel
-            and _in_scope(self.per, ctx.contact, e)
-        ]
-        if not ends:
-            return None
-        end = max(ends)
-        return Verdict(
-            Code.COOLOFF_ACTIVE,
-            None,
-            f"tras un contacto directo por otro canal, este canal espera hasta {end.isoformat()}",
-            f"after a two-way contact on another channel, this one waits until {end.isoformat()}",
-            end,
-        )
+    def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
+        trigger = self.trigger
+        per = self.per
+        length = self.length
+
+        def prepare(
+            contact: Contact, history: tuple[Event, ...], seen: list[EventKind]
+        ) -> Probe | None:
+            if trigger not in seen:
+                return None
+            locks = [
+                (e.at, e.at + length)
+                for e in history
+                if e.kind == trigger
+                and e.channel is not None
+                and e.channel != channel
+                and _in_scope(per, contact, e)
+            ]
+            if not locks:
+                return None
+
+            def probe(t: datetime) -> Verdict | None:
+                ends = [end for start, end in locks if start <= t < end]
+                if not ends:
+                    return None
+                end = max(ends)
+                return Verdict(
+                    Code.COOLOFF_ACTIVE,
+                    None,
+                    "",
+                    "",
+                    end,
+                    lambda _: (
+                        f"tras un contacto directo por otro canal, este canal espera hasta "
+                        f"{end.isoformat()}",
+                        f"after a two-way contact on another channel, this one waits until "
+                        f"{end.isoformat()}",
+                    ),
+                )
+
+            return probe
+
+        return prepare
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MinGapRule(Rule):
+class MinGapRule(HistoryRule):
     per: frozenset[str]
     gap: timedelta
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        last = max(
-            (
+    def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
+        kinds = (EventKind.ATTEMPT, EventKind.MESSAGE_SENT)
+        channels = self.channels
+        per = self.per
+        gap = self.gap
+        hours = gap.total_seconds() / 3600
+        head_es = f"deben pasar {hours:g} h entre contactos; el último fue "
+        head_en = f"{hours:g} h must pass between contacts; the last was "
+
+        def prepare(
+            contact: Contact, history: tuple[Event, ...], seen: list[EventKind]
+        ) -> Probe | None:
+            times = [
                 e.at
-                for e in ctx.history
-                if e.kind in (EventKind.ATTEMPT, EventKind.MESSAGE_SENT)
-                and e.at <= t
-                and (self.channels is None or e.channel in self.channels)
-                and _in_scope(self.per, ctx.contact, e)
-            ),
-            default=None,
-        )
-        if last is None or t >= last + self.gap:
-            return None
-        hours = self.gap.total_seconds() / 3600
-        return Verdict(
-            Code.MIN_GAP,
-            None,
-            f"deben pasar {hours:g} h entre contactos; el último fue {last.isoformat()}",
-            f"{hours:g} h must pass between contacts; the last was {last.isoformat()}",
-            last + self.gap,
-        )
+                for e in history
+                if e.kind in kinds
+                and (channels is None or e.channel in channels)
+                and _in_scope(per, contact, e)
+            ]
+            if not times:
+                return None
+            times.sort()  # stable: of equal instants, the first in the history is the one named
+
+            def probe(t: datetime) -> Verdict | None:
+                index = bisect_right(times, t)
+                if index == 0:
+                    return None
+                last = times[bisect_left(times, times[index - 1])]
+                if t >= last + gap:
+                    return None
+                return Verdict(
+                    Code.MIN_GAP,
+                    None,
+                    "",
+                    "",
+                    last + gap,
+                    lambda _: (head_es + last.isoformat(), head_en + last.isoformat()),
+                )
+
+            return probe
+
+        return prepare

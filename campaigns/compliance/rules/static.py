@@ -1,15 +1,18 @@
 """Rules that do not depend on time: parties, contact points, caller ID, consent, channels;
-and script-time rules, kept for the IVR and SMS checks."""
+and script-time rules, kept for the IVR and SMS checks.
+
+`judge(contact, channel)` reads only the contact's own facts, never the instant or the history:
+the engine memoises the answers per kind of contact (see `campaigns.compliance.plan`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from typing import ClassVar
 
 import phonenumbers
 
-from campaigns.compliance.model import Code
-from campaigns.compliance.rules.base import Context, Rule, Verdict
+from campaigns.compliance.model import Code, Contact
+from campaigns.compliance.rules.base import Rule, Verdict
 
 __all__ = [
     "CallerIdRule",
@@ -19,17 +22,30 @@ __all__ = [
     "PartyRule",
     "ProvenanceRule",
     "ScriptRule",
+    "StaticRule",
 ]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PartyRule(Rule):
+class StaticRule(Rule):
+    """A rule that ignores the instant and the history: its answer depends on the channel and
+    on the contact's facts named in `reads` only (the engine memoises answers by them)."""
+
+    reads: ClassVar[tuple[str, ...]] = ()
+
+    def judge(self, contact: Contact, channel: str) -> Verdict | None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartyRule(StaticRule):
+    reads: ClassVar[tuple[str, ...]] = ("role",)
     allowed_roles: frozenset[str]
     forbidden_roles: frozenset[str]
     location_only_roles: frozenset[str]
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        role = ctx.contact.role or "unknown"
+    def judge(self, contact: Contact, channel: str) -> Verdict | None:
+        role = contact.role or "unknown"
         if role in self.allowed_roles and role not in self.forbidden_roles:
             return None
         if role in self.location_only_roles:
@@ -43,11 +59,12 @@ class PartyRule(Rule):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProvenanceRule(Rule):
+class ProvenanceRule(StaticRule):
+    reads: ClassVar[tuple[str, ...]] = ("provenance",)
     allowed: frozenset[str]
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        provenance = ctx.contact.provenance
+    def judge(self, contact: Contact, channel: str) -> Verdict | None:
+        provenance = contact.provenance
         if provenance in self.allowed:
             return None
         what = provenance or "unknown"
@@ -61,11 +78,12 @@ class ProvenanceRule(Rule):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CallerIdRule(Rule):
+class CallerIdRule(StaticRule):
+    reads: ClassVar[tuple[str, ...]] = ("caller_id",)
     prefix: str | None = None
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        caller = ctx.contact.caller_id
+    def judge(self, contact: Contact, channel: str) -> Verdict | None:
+        caller = contact.caller_id
         if caller is None:
             return None  # chosen later by the dialer, which checks its pool against this rule
         if caller.lower() in ("restricted", "anonymous", "private", "hidden"):
@@ -96,48 +114,51 @@ def _national_starts_with(e164: str, prefix: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConsentRule(Rule):
+class ConsentRule(StaticRule):
+    reads: ClassVar[tuple[str, ...]] = ("line_type", "consent")
     line_types: frozenset[str] | None
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        line = ctx.contact.line_type or "unknown"
+    def judge(self, contact: Contact, channel: str) -> Verdict | None:
+        line = contact.line_type or "unknown"
         if self.line_types is not None and line not in self.line_types:
             return None
-        if ctx.channel in ctx.contact.consent:
+        if channel in contact.consent:
             return None
         return Verdict(
             Code.CONSENT_REQUIRED,
             None,
-            f"se requiere consentimiento previo para {ctx.channel} a una línea {line}",
-            f"prior express consent is needed for {ctx.channel} to a {line} line",
+            f"se requiere consentimiento previo para {channel} a una línea {line}",
+            f"prior express consent is needed for {channel} to a {line} line",
             None,
         )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ChannelAuthorizationRule(Rule):
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        allowed = ctx.contact.authorized_channels
-        if allowed is None or ctx.channel in allowed:
+class ChannelAuthorizationRule(StaticRule):
+    reads: ClassVar[tuple[str, ...]] = ("authorized_channels",)
+
+    def judge(self, contact: Contact, channel: str) -> Verdict | None:
+        allowed = contact.authorized_channels
+        if allowed is None or channel in allowed:
             return None
         shown = ", ".join(sorted(allowed)) or "ninguno"
         return Verdict(
             Code.CHANNEL_NOT_AUTHORIZED,
             None,
-            f"el deudor no autorizó {ctx.channel} (autorizó: {shown})",
-            f"the debtor did not authorise {ctx.channel} (authorised: {shown})",
+            f"el deudor no autorizó {channel} (autorizó: {shown})",
+            f"the debtor did not authorise {channel} (authorised: {shown})",
             None,
         )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ChannelBlockRule(Rule):
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+class ChannelBlockRule(StaticRule):
+    def judge(self, contact: Contact, channel: str) -> Verdict | None:
         return Verdict(
             Code.CHANNEL_NOT_AUTHORIZED,
             None,
-            f"el canal {ctx.channel} no se permite en esta jurisdicción",
-            f"channel {ctx.channel} is not allowed in this jurisdiction",
+            f"el canal {channel} no se permite en esta jurisdicción",
+            f"channel {channel} is not allowed in this jurisdiction",
             None,
         )
 

@@ -1,4 +1,8 @@
-"""Time rules: wall-clock windows per weekday, and public holidays, in every candidate zone."""
+"""Calendar rules: wall-clock windows per weekday, and public holidays, in every candidate zone.
+
+Their verdicts depend only on the instant, the zones and the margin, never on the contact or its
+history, so `campaigns.compliance.timeline` asks them once per stretch of UTC time and shares the
+answers between every decision over the same packs and zones."""
 
 from __future__ import annotations
 
@@ -12,15 +16,25 @@ import holidays
 
 from campaigns.compliance.clock import at_local, holiday_dates, local_midnight, zone
 from campaigns.compliance.model import Code
-from campaigns.compliance.rules.base import Context, Rule, Verdict, hhmm
+from campaigns.compliance.rules.base import Rule, Verdict, hhmm
 
-__all__ = ["HolidayRule", "WindowRule"]
+__all__ = ["CHUNK", "CalendarRule", "HolidayRule", "WindowRule", "allowed_intervals"]
 
 _WEEKDAY_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_CLOCK = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))  # "HH:MM", by minute of day
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WindowRule(Rule):
+class CalendarRule(Rule):
+    """A rule on the calendar alone: its verdict at `t` in `zones`, with a campaign's `margin`
+    (seconds before a range's end in which no contact may start; holidays ignore it)."""
+
+    def check(self, zones: tuple[ZoneInfo, ...], margin: int, t: datetime) -> Verdict | None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowRule(CalendarRule):
     """Local wall-clock ranges per weekday, half-open [start, end), in seconds after midnight."""
 
     days: tuple[tuple[tuple[int, int], ...], ...]  # index 0 = Monday
@@ -28,13 +42,13 @@ class WindowRule(Rule):
     def _earliest_in(self, tz: ZoneInfo, t: datetime, ts: float, margin: int) -> datetime | None:
         """`t` if a contact may start at `t` (`ts` as a timestamp) in `tz`, else the next instant
         one may (within 3 weeks)."""
-        chunk = int(ts // _CHUNK)
+        chunk = int(ts // CHUNK)
         for ahead in range(3):
             cached = _INTERVALS.get((id(self), tz.key, margin, chunk + ahead))
             if cached is not None and cached[0] is self:
                 starts, ends = cached[1], cached[2]
             else:
-                starts, ends = _allowed_intervals(self, tz.key, margin, chunk + ahead)
+                starts, ends = allowed_intervals(self, tz.key, margin, chunk + ahead)
             index = bisect_right(starts, ts) - 1
             if ahead == 0 and index >= 0 and ts < ends[index]:
                 return t
@@ -42,12 +56,14 @@ class WindowRule(Rule):
                 return datetime.fromtimestamp(starts[index + 1], UTC)
         return None
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
-        margin = int(ctx.end_margin.total_seconds())
+    def check(self, zones: tuple[ZoneInfo, ...], margin: int, t: datetime) -> Verdict | None:
+        """The verdict holds until the next range boundary or local midnight, and
+        `campaigns.compliance.timeline` reuses it for that whole stretch: only the clock time in
+        the sentence is written for the instant a reason is given for."""
         ts = t.timestamp()
         failing: ZoneInfo | None = None
         earliest: datetime | None = t
-        for tz in ctx.zones:
+        for tz in zones:
             opens = self._earliest_in(tz, t, ts, margin)
             if opens is t:
                 continue
@@ -65,26 +81,23 @@ class WindowRule(Rule):
             return Verdict(
                 Code.DAY_CLOSED,
                 tz.key,
-                "",
-                "",
+                f"no se permite contactar en {_WEEKDAY_ES[local.weekday()]} ({tz.key})",
+                f"no contact allowed on {local.strftime('%A')}s ({tz.key})",
                 earliest,
-                lambda: (
-                    f"no se permite contactar en {_WEEKDAY_ES[local.weekday()]} ({tz.key})",
-                    f"no contact allowed on {local.strftime('%A')}s ({tz.key})",
-                ),
             )
+        # Only the clock time depends on the instant within the stretch: the rest is written now.
+        shown = _shown(ranges)
+        note_es = f", sin iniciar en los últimos {margin // 60} min" if margin else ""
+        note_en = f", no start in the last {margin // 60} min" if margin else ""
+        tail_es = f" en {tz.key}; horario permitido {shown}{note_es}"
+        tail_en = f" in {tz.key}; allowed {shown}{note_en}"
 
-        def describe() -> tuple[str, str]:
-            shown = _shown(ranges)
-            note_es = f", sin iniciar en los últimos {margin // 60} min" if margin else ""
-            note_en = f", no start in the last {margin // 60} min" if margin else ""
-            clock = f"{local.hour:02d}:{local.minute:02d}"
-            return (
-                f"son las {clock} en {tz.key}; horario permitido {shown}{note_es}",
-                f"it is {clock} in {tz.key}; allowed {shown}{note_en}",
-            )
+        def window_closed(at: datetime) -> tuple[str, str]:
+            local = at.astimezone(tz)
+            clock = _CLOCK[local.hour * 60 + local.minute]
+            return "son las " + clock + tail_es, "it is " + clock + tail_en
 
-        return Verdict(Code.WINDOW_CLOSED, tz.key, "", "", earliest, describe)
+        return Verdict(Code.WINDOW_CLOSED, tz.key, "", "", earliest, window_closed)
 
 
 @lru_cache(maxsize=1024)
@@ -93,12 +106,12 @@ def _shown(ranges: tuple[tuple[int, int], ...]) -> str:
     return ", ".join(f"{hhmm(start)}–{hhmm(end)}" for start, end in ranges)
 
 
-_CHUNK = 7 * 86_400  # seconds of UTC time per cached piece of a window's timeline
+CHUNK = 7 * 86_400  # seconds of UTC time per cached piece of a window's timeline
 _INTERVALS: dict[tuple[int, str, int, int], tuple[WindowRule, tuple[float, ...], tuple[float, ...]]]
 _INTERVALS = {}
 
 
-def _allowed_intervals(
+def allowed_intervals(
     rule: WindowRule, tz_key: str, margin: int, chunk: int
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The [start, end) UTC intervals (as timestamps) in which `rule` lets a contact start in
@@ -109,7 +122,7 @@ def _allowed_intervals(
     if cached is not None and cached[0] is rule:
         return cached[1], cached[2]
     tz = zone(tz_key)
-    low, high = chunk * _CHUNK, (chunk + 1) * _CHUNK
+    low, high = chunk * CHUNK, (chunk + 1) * CHUNK
     day = datetime.fromtimestamp(low, UTC).astimezone(tz).date() - timedelta(days=1)
     last = datetime.fromtimestamp(high, UTC).astimezone(tz).date() + timedelta(days=1)
     starts: list[float] = []
@@ -134,7 +147,7 @@ def _allowed_intervals(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class HolidayRule(Rule):
+class HolidayRule(CalendarRule):
     country: str
     subdiv: str | None
     extra: frozenset[date]
@@ -145,9 +158,9 @@ class HolidayRule(Rule):
             return False
         return day in self.extra or day in holiday_dates(self.country, self.subdiv, day.year)
 
-    def check(self, ctx: Context, t: datetime) -> Verdict | None:
+    def check(self, zones: tuple[ZoneInfo, ...], margin: int, t: datetime) -> Verdict | None:
         worst: tuple[ZoneInfo, date, datetime] | None = None
-        for tz in ctx.zones:
+        for tz in zones:
             day = t.astimezone(tz).date()
             if not self.is_holiday(day):
                 continue
