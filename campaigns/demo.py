@@ -274,4 +274,4 @@ async def _campaign_day(
     used = ", ".join(f"{kind} {count:,}" for kind, count in report.caller_ids.most_common())
     console.print(f"  caller IDs presented, by why they were chosen: {used}")
     for alert in picker.alerts:
-        console.print(f"  [yellow]caller-ID alert[/yellow]: {alert}")
+        console.print(f"  [yellow]caller-ID alert[/yellow]: {alert.message}")

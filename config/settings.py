@@ -141,7 +141,7 @@ def _explain(exc: ValidationError, yaml_path: Path | None) -> str:
     return "\n".join(lines)
 
 
-_NON_SETTING_VARS = ("RECAUDO_CONFIG", "RECAUDO_TEST_")
+_NON_SETTING_VARS = ("RECAUDO_CONFIG", "RECAUDO_TEST_", "RECAUDO_SIM_")  # SIM_: the simulator's own
 
 
 def _unknown_env_vars() -> list[str]:
