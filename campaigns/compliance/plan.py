@@ -1,10 +1,10 @@
 """A decision plan: which rules of the selected packs decide one channel, in which zones and
 with which margin — worked out once, then reused by every decision that shares them.
 
-`decide()` used to redo all of this for every call: candidate zones per pack, the rules that
-decide the channel, which inherited rules were already judged, and every rule that ignores time.
-A plan is keyed by what those depend on (the packs, the channel, the campaign's margin and the
-contact's zone facts), and keeps:
+Worked out per call, this was most of `decide()`'s time: candidate zones per pack, the rules
+that decide the channel, which inherited rules were already judged, every rule that ignores
+time, and the wall-clock windows of every candidate zone. A plan is keyed by what those depend on
+(the packs, the channel, the campaign's margin and the contact's zone facts), and keeps:
 
 - the rules that ignore time (party, provenance, caller ID, consent, channels) with the zones a
   pack could not find, judged once per kind of contact (`StaticJudge`): the facts they read
@@ -197,7 +197,8 @@ def plan_for(
 ) -> Plan:
     """The plan for `packs` deciding `channel` with the campaign's `end_margin`, for a contact
     with these zone facts (cached)."""
-    key = (packs, channel, end_margin, contact.zone_sources, contact.zones, contact.country)
+    # Zones given without their sources count only when there are no sources (`_zones_for`).
+    key = (packs, channel, end_margin, contact.zone_sources or contact.zones, contact.country)
     plan = _PLANS.get(key)
     if plan is None:
         plan = _compile(packs, channel, end_margin, contact)

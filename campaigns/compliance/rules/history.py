@@ -4,26 +4,30 @@ A plan (`campaigns.compliance.plan`) asks each for a `Prober` once per channel a
 everything that depends on the rule alone worked out; per decision, the prober picks the events
 that can ever count (kind, channel, scope) and sorts their instants once, so that judging an
 instant — the decision's own, then each candidate of the search for the next allowed one — is a
-bisection. A probe of None means the rule cannot fail with this history."""
+bisection. A probe of None means the rule cannot fail with this history. Probes over sorted
+instants are the rule's judging function with the instants bound (`functools.partial`, built in
+C), not a new closure per decision."""
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache, partial
 from zoneinfo import ZoneInfo
 
 from campaigns.compliance.clock import local_midnight
 from campaigns.compliance.model import Code, Contact, Event, EventKind
 from campaigns.compliance.rules.base import Probe, Rule, Verdict
 
+# A Verdict from a tuple of all its fields, in C: probes make one at each instant they refuse.
+_verdict = partial(tuple.__new__, Verdict)
+
 __all__ = ["CapRule", "ChannelLockRule", "CooloffRule", "HistoryRule", "MinGapRule", "Prober"]
 
-#: A history rule ready for one channel and zones: the probe for a contact and its history,
-#: given with the kind of each of its events (read once per decision, so that a rule can tell
-#: at C speed that no event of its kinds is there, or too few).
-Prober = Callable[[Contact, tuple[Event, ...], list[EventKind]], Probe | None]
+#: A history rule ready for one channel and zones: the probe for a contact and its history.
+Prober = Callable[[Contact, tuple[Event, ...]], Probe | None]
 
 _COUNTED_KINDS = {
     "attempts": frozenset({EventKind.ATTEMPT}),
@@ -35,12 +39,23 @@ _COUNTED_KINDS = {
 _TRIGGER_ES = {"conversation": "una conversación", "two_way_contact": "un contacto directo"}
 
 
-def _in_scope(per: frozenset[str], contact: Contact, event: Event) -> bool:
-    if "debt" in per and contact.debt is not None and event.debt not in (None, contact.debt):
-        return False
-    return not (
-        "phone" in per and contact.phone is not None and event.phone not in (None, contact.phone)
+def _until(until: str, trigger_es: str, trigger_en: str) -> tuple[str, str]:
+    """The sentences naming an instant take it written once (`isoformat()` is slow)."""
+    return (
+        f"periodo de espera tras {trigger_es} hasta {until}",
+        f"cool-off after a {trigger_en} until {until}",
     )
+
+
+def _locked_until(end: str) -> tuple[str, str]:
+    return (
+        f"tras un contacto directo por otro canal, este canal espera hasta {end}",
+        f"after a two-way contact on another channel, this one waits until {end}",
+    )
+
+
+def _last_was(last: str, head_es: str, head_en: str) -> tuple[str, str]:
+    return f"{head_es}{last}", f"{head_en}{last}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,7 +95,6 @@ class CapRule(HistoryRule):
         after_two_way = self.active_after == "two_way_contact"
         two_way = EventKind.TWO_WAY_CONTACT
         kinds = _COUNTED_KINDS[self.counts]
-        counted = tuple(kinds)
         channels = self.channels
         strict = self.counts == "connected" or self.exclude_not_connected
         attempt = EventKind.ATTEMPT
@@ -89,35 +103,55 @@ class CapRule(HistoryRule):
         reach = self._reach()
         judge = self._rolling(reach) if self.window_kind == "rolling" else self._calendar(zones)
 
-        def prepare(
-            contact: Contact, history: tuple[Event, ...], seen: list[EventKind]
-        ) -> Probe | None:
-            if len(history) < limit or sum(map(seen.count, counted)) < limit:
+        def probe(
+            times: list[datetime], active_from: datetime | None, t: datetime
+        ) -> Verdict | None:
+            """The verdict at `t` over `times`, the sorted instants of the events that count."""
+            if active_from is not None and active_from > t:
+                return None
+            high = bisect_right(times, t)
+            if high < limit:
+                return None
+            low = bisect_right(times, t - reach, 0, high)
+            if high - low < limit:
+                return None
+            return judge(times, low, high, t)
+
+        def prepare(contact: Contact, history: tuple[Event, ...]) -> Probe | None:
+            if len(history) < limit:
                 return None
             if line_types is not None and (contact.line_type or "unknown") not in line_types:
                 return None
             if consented and channel in contact.consent:
                 return None
-            if after_two_way and two_way not in seen:
-                return None
             debt = contact.debt if per_debt else None
             phone = contact.phone if per_phone else None
+            # A loop, not a comprehension (no function object per call), and one loop per shape
+            # of the filter: a condition that cannot fail costs as much per event as one that can.
+            times: list[datetime] = []
+            keep = times.append
             if debt is None and phone is None and not strict:
-                times = [
-                    e.at
-                    for e in history
-                    if e.kind in kinds and (channels is None or e.channel in channels)
-                ]
+                for e in history:
+                    if e.kind in kinds and (channels is None or e.channel in channels):
+                        keep(e.at)
+            elif phone is None and not strict:
+                for e in history:
+                    if (
+                        e.kind in kinds
+                        and (channels is None or e.channel in channels)
+                        and (e.debt is None or e.debt == debt)
+                    ):
+                        keep(e.at)
             else:
-                times = [
-                    e.at
-                    for e in history
-                    if e.kind in kinds
-                    and (channels is None or e.channel in channels)
-                    and not (strict and e.kind is attempt and e.connected is False)
-                    and (debt is None or e.debt is None or e.debt == debt)
-                    and (phone is None or e.phone is None or e.phone == phone)
-                ]
+                for e in history:
+                    if (
+                        e.kind in kinds
+                        and (channels is None or e.channel in channels)
+                        and not (strict and e.kind is attempt and e.connected is False)
+                        and (debt is None or e.debt is None or e.debt == debt)
+                        and (phone is None or e.phone is None or e.phone == phone)
+                    ):
+                        keep(e.at)
             if len(times) < limit:
                 return None
             active_from = None  # the cap counts from the first two-way contact on
@@ -127,19 +161,7 @@ class CapRule(HistoryRule):
                     return None
                 active_from = min(two_ways)
             times.sort()  # stable: equal instants keep the history's order, as verdicts name them
-
-            def probe(t: datetime) -> Verdict | None:
-                if active_from is not None and active_from > t:
-                    return None
-                high = bisect_right(times, t)
-                if high < limit:
-                    return None
-                low = bisect_right(times, t - reach, 0, high)
-                if high - low < limit:
-                    return None
-                return judge(times, low, high, t)
-
-            return probe
+            return partial(probe, times, active_from)
 
         return prepare
 
@@ -156,14 +178,17 @@ class CapRule(HistoryRule):
         tail_en = f" {self.counts} in {days:g} days already (max {limit} per {scope})"
 
         def judge(times: list[datetime], low: int, high: int, t: datetime) -> Verdict:
-            count = str(high - low)
-            return Verdict(
-                Code.CAP_EXCEEDED,
-                None,
-                "",
-                "",
-                times[high - limit] + length,
-                lambda _: ("ya hay " + count + tail_es, count + tail_en),
+            count = high - low
+            # Written now: two short strings cost less than a closure to write them later.
+            return _verdict(
+                (
+                    Code.CAP_EXCEEDED,
+                    None,
+                    f"ya hay {count}{tail_es}",
+                    f"{count}{tail_en}",
+                    times[high - limit] + length,
+                    None,
+                )
             )
 
         return judge
@@ -199,25 +224,24 @@ class CapRule(HistoryRule):
             if worst is None:
                 return None
             tz, n, end = worst
-            count = str(n)
             tail_es, tail_en = tails[tz]
-            return Verdict(
-                Code.CAP_EXCEEDED,
-                tz.key,
-                "",
-                "",
-                end,
-                lambda _: ("ya hay " + count + tail_es, count + tail_en),
+            return _verdict(
+                (Code.CAP_EXCEEDED, tz.key, f"ya hay {n}{tail_es}", f"{n}{tail_en}", end, None)
             )
 
         return judge
 
     def _period(self, t: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
-        day = t.astimezone(tz).date()
-        if self.unit == "week":
-            first = day - timedelta(days=(day.weekday() - self.week_start) % 7)
-            return local_midnight(first, tz), local_midnight(first + timedelta(days=7), tz)
-        return local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
+        return _period(t.astimezone(tz).date(), tz, self.unit == "week", self.week_start)
+
+
+@lru_cache(maxsize=16_384)
+def _period(day: date, tz: ZoneInfo, week: bool, week_start: int) -> tuple[datetime, datetime]:
+    """The UTC bounds of the local day (or week starting on `week_start`) holding `day`."""
+    if week:
+        first = day - timedelta(days=(day.weekday() - week_start) % 7)
+        return local_midnight(first, tz), local_midnight(first + timedelta(days=7), tz)
+    return local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
 
 
 _WHAT_ES = {
@@ -242,22 +266,26 @@ class CooloffRule(HistoryRule):
 
     def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
         trigger = self.trigger
-        per = self.per
+        triggers = frozenset({trigger})  # `in` a set: no string comparison per event
+        per_debt = "debt" in self.per
+        per_phone = "phone" in self.per
         length = self.length if self.until_kind == "rolling" else None
         days = timedelta(days=self.days)
         trigger_es = _TRIGGER_ES[trigger]
         trigger_en = trigger.replace("_", " ")
 
-        def prepare(
-            contact: Contact, history: tuple[Event, ...], seen: list[EventKind]
-        ) -> Probe | None:
-            if trigger not in seen:
-                return None
+        def prepare(contact: Contact, history: tuple[Event, ...]) -> Probe | None:
+            debt = contact.debt if per_debt else None
+            phone = contact.phone if per_phone else None
             # (trigger instant, end of its cool-off, zone the end was reckoned in), in order
             ends: list[tuple[datetime, datetime, str | None]] = []
-            for event in history:
-                if event.kind != trigger or not _in_scope(per, contact, event):
-                    continue
+            for event in [
+                e
+                for e in history
+                if e.kind in triggers
+                and (debt is None or e.debt is None or e.debt == debt)
+                and (phone is None or e.phone is None or e.phone == phone)
+            ]:
                 if length is not None:
                     ends.append((event.at, event.at + length, None))
                 else:
@@ -281,10 +309,7 @@ class CooloffRule(HistoryRule):
                     "",
                     "",
                     until,
-                    lambda _: (
-                        f"periodo de espera tras {trigger_es} hasta {until.isoformat()}",
-                        f"cool-off after a {trigger_en} until {until.isoformat()}",
-                    ),
+                    lambda _: _until(until.isoformat(), trigger_es, trigger_en),
                 )
 
             return probe
@@ -301,22 +326,22 @@ class ChannelLockRule(HistoryRule):
     length: timedelta
 
     def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
-        trigger = self.trigger
-        per = self.per
+        triggers = frozenset({self.trigger})  # `in` a set: no string comparison per event
+        per_debt = "debt" in self.per
+        per_phone = "phone" in self.per
         length = self.length
 
-        def prepare(
-            contact: Contact, history: tuple[Event, ...], seen: list[EventKind]
-        ) -> Probe | None:
-            if trigger not in seen:
-                return None
+        def prepare(contact: Contact, history: tuple[Event, ...]) -> Probe | None:
+            debt = contact.debt if per_debt else None
+            phone = contact.phone if per_phone else None
             locks = [
                 (e.at, e.at + length)
                 for e in history
-                if e.kind == trigger
+                if e.kind in triggers
                 and e.channel is not None
                 and e.channel != channel
-                and _in_scope(per, contact, e)
+                and (debt is None or e.debt is None or e.debt == debt)
+                and (phone is None or e.phone is None or e.phone == phone)
             ]
             if not locks:
                 return None
@@ -332,12 +357,7 @@ class ChannelLockRule(HistoryRule):
                     "",
                     "",
                     end,
-                    lambda _: (
-                        f"tras un contacto directo por otro canal, este canal espera hasta "
-                        f"{end.isoformat()}",
-                        f"after a two-way contact on another channel, this one waits until "
-                        f"{end.isoformat()}",
-                    ),
+                    lambda _: _locked_until(end.isoformat()),
                 )
 
             return probe
@@ -351,44 +371,46 @@ class MinGapRule(HistoryRule):
     gap: timedelta
 
     def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
-        kinds = (EventKind.ATTEMPT, EventKind.MESSAGE_SENT)
+        kinds = frozenset({EventKind.ATTEMPT, EventKind.MESSAGE_SENT})
         channels = self.channels
-        per = self.per
+        per_debt = "debt" in self.per
+        per_phone = "phone" in self.per
         gap = self.gap
         hours = gap.total_seconds() / 3600
         head_es = f"deben pasar {hours:g} h entre contactos; el último fue "
         head_en = f"{hours:g} h must pass between contacts; the last was "
 
-        def prepare(
-            contact: Contact, history: tuple[Event, ...], seen: list[EventKind]
-        ) -> Probe | None:
+        def probe(times: list[datetime], t: datetime) -> Verdict | None:
+            """The verdict at `t` after the sorted instants `times` of the events that count."""
+            index = bisect_right(times, t)
+            if index == 0:
+                return None
+            last = times[bisect_left(times, times[index - 1])]
+            if t >= last + gap:
+                return None
+            return Verdict(
+                Code.MIN_GAP,
+                None,
+                "",
+                "",
+                last + gap,
+                lambda _: _last_was(last.isoformat(), head_es, head_en),
+            )
+
+        def prepare(contact: Contact, history: tuple[Event, ...]) -> Probe | None:
+            debt = contact.debt if per_debt else None
+            phone = contact.phone if per_phone else None
             times = [
                 e.at
                 for e in history
                 if e.kind in kinds
                 and (channels is None or e.channel in channels)
-                and _in_scope(per, contact, e)
+                and (debt is None or e.debt is None or e.debt == debt)
+                and (phone is None or e.phone is None or e.phone == phone)
             ]
             if not times:
                 return None
             times.sort()  # stable: of equal instants, the first in the history is the one named
-
-            def probe(t: datetime) -> Verdict | None:
-                index = bisect_right(times, t)
-                if index == 0:
-                    return None
-                last = times[bisect_left(times, times[index - 1])]
-                if t >= last + gap:
-                    return None
-                return Verdict(
-                    Code.MIN_GAP,
-                    None,
-                    "",
-                    "",
-                    last + gap,
-                    lambda _: (head_es + last.isoformat(), head_en + last.isoformat()),
-                )
-
-            return probe
+            return partial(probe, times)
 
         return prepare

@@ -22,12 +22,17 @@ __all__ = ["CHUNK", "CalendarRule", "HolidayRule", "WindowRule", "allowed_interv
 
 _WEEKDAY_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 _CLOCK = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))  # "HH:MM", by minute of day
+_MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CalendarRule(Rule):
     """A rule on the calendar alone: its verdict at `t` in `zones`, with a campaign's `margin`
-    (seconds before a range's end in which no contact may start; holidays ignore it)."""
+    (seconds before a range's end in which no contact may start; holidays ignore it).
+
+    The verdict stays true for the whole stretch of UTC time around `t` in which no range of
+    the rule opens or closes and no zone changes its local date or UTC offset; its sentences are
+    written for any instant of that stretch (`Verdict.texts`)."""
 
     def check(self, zones: tuple[ZoneInfo, ...], margin: int, t: datetime) -> Verdict | None:
         raise NotImplementedError
@@ -91,11 +96,19 @@ class WindowRule(CalendarRule):
         note_en = f", no start in the last {margin // 60} min" if margin else ""
         tail_es = f" en {tz.key}; horario permitido {shown}{note_es}"
         tail_en = f" in {tz.key}; allowed {shown}{note_en}"
+        offset = local.utcoffset()
+        # Whole minutes east of UTC in `tz`, the same for every instant of the stretch (it ends
+        # where the offset changes); None when a UTC clock cannot be shifted to the wall clock.
+        shift = None if offset is None or offset % _MINUTE else offset // _MINUTE
 
         def window_closed(at: datetime) -> tuple[str, str]:
-            local = at.astimezone(tz)
-            clock = _CLOCK[local.hour * 60 + local.minute]
-            return "son las " + clock + tail_es, "it is " + clock + tail_en
+            """For an instant of the stretch this verdict holds for (`CalendarRule.check`)."""
+            if shift is not None and at.tzinfo is UTC:
+                clock = _CLOCK[(at.hour * 60 + at.minute + shift) % 1440]  # no astimezone
+            else:
+                wall = at.astimezone(tz)
+                clock = _CLOCK[wall.hour * 60 + wall.minute]
+            return f"son las {clock}{tail_es}", f"it is {clock}{tail_en}"
 
         return Verdict(Code.WINDOW_CLOSED, tz.key, "", "", earliest, window_closed)
 
