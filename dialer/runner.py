@@ -525,12 +525,12 @@ class Dialer:
         self, session: AsyncSession, contact_ids: list[int]
     ) -> dict[int, Counter[AttemptOutcome]]:
         rows = await session.execute(
-            select(Attempt.contact_id, Attempt.outcome, Attempt.phone_id, func.count())
+            select(Attempt.contact_id, Attempt.outcome, func.count())
             .where(Attempt.contact_id.in_(contact_ids), Attempt.outcome.is_not(None))
-            .group_by(Attempt.contact_id, Attempt.outcome, Attempt.phone_id)
+            .group_by(Attempt.contact_id, Attempt.outcome)
         )
         counts: dict[int, Counter[AttemptOutcome]] = defaultdict(Counter)
-        for contact_id, outcome, _phone, count in rows:
+        for contact_id, outcome, count in rows:
             if contact_id is not None and outcome is not None:
                 counts[contact_id][outcome] += count
         return counts

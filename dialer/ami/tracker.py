@@ -60,6 +60,9 @@ class AmiCallTracker:
         # Uniqueid → (call id, is the originated channel). A channel keeps its call even when
         # bridging later gives it another Linkedid.
         self._channels: dict[str, tuple[str, bool]] = {}
+        # The keys each call owns in the two maps above, so forgetting a call is O(its keys).
+        self._linked_of: dict[str, set[str]] = {}
+        self._channels_of: dict[str, set[str]] = {}
         self._names: dict[str, str] = {}  # call id → originated channel's name
         self._held: OrderedDict[str, list[AmiMessage]] = OrderedDict()
         self._hold_limit = hold_limit
@@ -70,7 +73,8 @@ class AmiCallTracker:
         entry = _Originate(call_id, action_id, dial_string)
         self._by_action[action_id] = entry
         self._by_call[call_id] = entry
-        self._linked[call_id] = call_id  # ChannelId: the originated channel's Uniqueid
+        self._link(call_id, call_id)  # ChannelId: the originated channel's Uniqueid
+        entry.linked = False  # only a Local-channel name match or an event proves the link
 
     def knows(self, call_id: str) -> bool:
         return call_id in self._by_call
@@ -88,11 +92,11 @@ class AmiCallTracker:
         entry = self._by_call.pop(call_id, None)
         if entry is not None:
             self._by_action.pop(entry.action_id, None)
-        for linked in [k for k, v in self._linked.items() if v == call_id]:
-            del self._linked[linked]
         self._names.pop(call_id, None)
-        for uniqueid in [k for k, v in self._channels.items() if v[0] == call_id]:
-            del self._channels[uniqueid]
+        for linked in self._linked_of.pop(call_id, ()):
+            self._linked.pop(linked, None)
+        for uniqueid in self._channels_of.pop(call_id, ()):
+            self._channels.pop(uniqueid, None)
 
     def feed(self, message: AmiMessage, at: datetime) -> list[CallEvent]:
         """Normalise one message; returns the events it (and any held messages it unlocked) mean."""
@@ -131,6 +135,7 @@ class AmiCallTracker:
         primary = uniqueid == linkedid
         if uniqueid:
             self._channels[uniqueid] = (call_id, primary)
+            self._channels_of.setdefault(call_id, set()).add(uniqueid)
         channel = message.get("Channel")
         if primary and channel and call_id not in self._names:
             self._names[call_id] = channel
@@ -140,6 +145,7 @@ class AmiCallTracker:
 
     def _link(self, linkedid: str, call_id: str) -> None:
         self._linked[linkedid] = call_id
+        self._linked_of.setdefault(call_id, set()).add(linkedid)
         entry = self._by_call.get(call_id)
         if entry is not None:
             entry.linked = True

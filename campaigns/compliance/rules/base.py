@@ -9,6 +9,7 @@ through a probe prepared once per decision."""
 
 from __future__ import annotations
 
+from abc import ABC
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,7 +51,7 @@ def hhmm(seconds: int) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Rule:
+class Rule(ABC):
     id: str
     kind: str
     status: str

@@ -10,6 +10,7 @@ C), not a new closure per decision."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,8 +63,8 @@ def _last_was(last: str, head_es: str, head_en: str) -> tuple[str, str]:
 class HistoryRule(Rule):
     """A rule that counts the audit trail; see the module's docstring."""
 
-    def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
-        raise NotImplementedError
+    @abstractmethod
+    def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

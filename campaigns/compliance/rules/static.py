@@ -6,6 +6,7 @@ the engine memoises the answers per kind of contact (see `campaigns.compliance.p
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -33,8 +34,8 @@ class StaticRule(Rule):
 
     reads: ClassVar[tuple[str, ...]] = ()
 
-    def judge(self, contact: Contact, channel: str) -> Verdict | None:
-        raise NotImplementedError
+    @abstractmethod
+    def judge(self, contact: Contact, channel: str) -> Verdict | None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

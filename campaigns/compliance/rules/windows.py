@@ -6,6 +6,7 @@ answers between every decision over the same packs and zones."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -34,8 +35,8 @@ class CalendarRule(Rule):
     the rule opens or closes and no zone changes its local date or UTC offset; its sentences are
     written for any instant of that stretch (`Verdict.texts`)."""
 
-    def check(self, zones: tuple[ZoneInfo, ...], margin: int, t: datetime) -> Verdict | None:
-        raise NotImplementedError
+    @abstractmethod
+    def check(self, zones: tuple[ZoneInfo, ...], margin: int, t: datetime) -> Verdict | None: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
