@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,6 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from config.logging import configure_logging
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from campaigns.compliance import PolicySet
     from campaigns.compliance.explain import Explanation
 from config.settings import Settings, SettingsError, load_settings
@@ -387,6 +390,222 @@ def compliance_calendar(
             for z in zones
         )
         out.print(f"  {opened:%Y-%m-%d %H:%M}–{closed:%H:%M} UTC  ({local})")
+
+
+# -- campaign ----------------------------------------------------------------------------------
+
+campaign_app = typer.Typer(
+    help="Campaigns: create, enrol debtors, run the dialer, see where they stand.",
+    no_args_is_help=True,
+)
+app.add_typer(campaign_app, name="campaign")
+CampaignId = Annotated[int, typer.Argument(help="The campaign's id (see `campaign list`).")]
+_T = TypeVar("_T")
+
+
+def _campaign_db(work: Callable[[AsyncSession], Awaitable[_T]]) -> _T:
+    """Run `work` in one transaction on the migrated database; errors become exit code 2."""
+    from campaigns import db
+    from campaigns.manage import CampaignError
+
+    async def run() -> _T:
+        engine = db.create_engine(settings().database_url)
+        try:
+            await db.ensure_migrated(engine)
+            async with db.session_factory(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except (db.DatabaseError, CampaignError) as exc:
+        raise fail(str(exc)) from None
+
+
+@campaign_app.command("create")
+def campaign_create(
+    name: Annotated[str, typer.Option(help="A unique name, e.g. 'MX mora 30-60 nov'.")],
+    country: Annotated[str | None, typer.Option("--country", "-c", help="MX CO PE CL US.")] = None,
+    channel: Annotated[str, typer.Option(help="voice_prerecorded or voice_live.")] = (
+        "voice_prerecorded"
+    ),
+    creditor: Annotated[
+        str | None, typer.Option(help="Only this creditor's accounts (default: every creditor).")
+    ] = None,
+) -> None:
+    """Create a campaign and print its id (enrol debtors next)."""
+    from campaigns.manage import CALL_CHANNELS, new_campaign
+
+    if channel not in {c.value for c in CALL_CHANNELS}:
+        raise fail(f"--channel {channel!r}: use one of {', '.join(c.value for c in CALL_CHANNELS)}")
+    if not name.strip() or len(name) > 120:
+        raise fail(f"--name {name!r}: use 1 to 120 characters")
+    code = _country(country)
+
+    async def work(session: AsyncSession) -> int:
+        campaign = await new_campaign(
+            session, name=name.strip(), country=code, channel=channel, creditor=creditor
+        )
+        return campaign.id
+
+    campaign_id = _campaign_db(work)
+    print(campaign_id)
+    err.print(
+        f"created campaign {campaign_id} {name.strip()!r} ({code}, {channel}, creditor "
+        f"{creditor or 'any'}); next: python main.py campaign enrol {campaign_id}",
+        highlight=False,
+    )
+
+
+@campaign_app.command("enrol")
+def campaign_enrol(
+    campaign_id: CampaignId,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many accounts.")] = None,
+    due: Annotated[
+        str | None, typer.Option(help="First call not before (ISO 8601 with offset; default now).")
+    ] = None,
+) -> None:
+    """Enrol the active accounts of the campaign's country (and creditor) not yet in it."""
+    from campaigns.manage import enrol_contacts
+
+    due_at = _instant(due, "--due")
+
+    async def work(session: AsyncSession) -> tuple[str, str, int]:
+        campaign, added = await enrol_contacts(session, campaign_id, due_at=due_at, limit=limit)
+        return campaign.country, campaign.creditor or "any creditor", added
+
+    country, creditor, added = _campaign_db(work)
+    if not added:
+        out.print(
+            f"nothing enrolled: campaign {campaign_id} takes active {country} accounts of "
+            f"{creditor} not yet in it, and there are none; import a cartera first "
+            f"(python main.py import FILE --country {country})",
+            highlight=False,
+        )
+        return
+    out.print(
+        f"enrolled {added:,} contacts into campaign {campaign_id}, "
+        f"due from {due_at:%Y-%m-%d %H:%M} UTC",
+        highlight=False,
+    )
+
+
+@campaign_app.command("list")
+def campaign_list() -> None:
+    """Every campaign: id, name, country, channels, contacts."""
+    from campaigns.manage import list_campaigns
+
+    async def work(session: AsyncSession) -> list[tuple[int, str, str, str, int]]:
+        found = await list_campaigns(session)
+        return [(c.id, c.name, c.country, ", ".join(c.channels), n) for c, n in found]
+
+    rows = _campaign_db(work)
+    if not rows:
+        out.print("no campaigns yet: python main.py campaign create --name NAME --country MX")
+    for campaign_id, name, country, channels, contacts in rows:
+        out.print(f"{campaign_id:>5}  {name}  · {country} · {channels} · {contacts:,} contacts")
+
+
+@campaign_app.command("status")
+def campaign_status_command(
+    campaign_id: CampaignId,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Where a campaign stands: contacts pending/done, attempts per outcome, open attempts."""
+    from campaigns.manage import CampaignStatusReport, campaign_status, print_status
+
+    async def work(session: AsyncSession) -> CampaignStatusReport:
+        return await campaign_status(session, campaign_id, datetime.now(UTC))
+
+    report = _campaign_db(work)
+    if as_json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    print_status(report, out)
+
+
+@campaign_app.command("run")
+def campaign_run(
+    campaign_id: CampaignId,
+    backend: Annotated[str, typer.Option(help="asterisk, twilio or sim (built-in simulator).")],
+    caller_ids: Annotated[
+        Path | None,
+        typer.Option(help="Caller-ID pool YAML to import and use (kept for the next runs)."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Stop at this instant (ISO 8601 with offset).")
+    ] = None,
+    for_seconds: Annotated[
+        float | None, typer.Option(min=1, help="Stop after this many seconds.")
+    ] = None,
+) -> None:
+    """Dial the campaign in real time until Ctrl-C/SIGTERM, --until, or nothing is left.
+
+    On stop no new call starts; calls in flight are followed until they end (at most
+    RECAUDO_DIALER__STOP_GRACE_SECONDS; a second Ctrl-C cuts that short).
+    """
+    from campaigns import db
+    from dialer.runner import Dialer
+    from dialer.service import BACKENDS, RunReport, RunRequest, RunSetupError, print_run
+    from dialer.service import run_campaign as run
+
+    chosen = next((name for name in BACKENDS if name == backend), None)
+    if chosen is None:
+        raise fail(f"--backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if until is not None and for_seconds is not None:
+        raise fail("--until and --for-seconds: give one of them, not both")
+    stop_at = None
+    if until is not None:
+        stop_at = _instant(until, "--until")
+        if stop_at <= datetime.now(UTC):
+            raise fail(f"--until {until!r} is in the past; give a later instant")
+    elif for_seconds is not None:
+        stop_at = datetime.now(UTC) + timedelta(seconds=for_seconds)
+    if caller_ids is not None and not caller_ids.is_file():
+        raise fail(f"--caller-ids {caller_ids}: no such file")
+    request = RunRequest(campaign_id, chosen, caller_ids, stop_at)
+
+    def started(report: RunReport, dialer: Dialer) -> None:
+        o = dialer.options
+        out.print(
+            f"campaign {report.campaign_id} {report.name!r} · {report.where} · node "
+            f"{report.node} · up to {o.max_concurrent} calls, {o.cps:g}/s · Ctrl-C or SIGTERM "
+            "stops (calls in flight finish first)",
+            highlight=False,
+        )
+        if report.recovered:
+            out.print(
+                f"recovered {report.recovered} attempts an earlier run left open: closed (failed "
+                "unless answered: their end was not heard), never dialled again; the contacts "
+                "retry later",
+                highlight=False,
+            )
+        if report.released:
+            out.print(f"released {report.released} contacts an earlier run leased but did not dial")
+
+    def stopping(report: RunReport, in_flight: int) -> None:
+        if in_flight:
+            grace = settings().dialer.stop_grace_seconds
+            err.print(
+                f"stopping ({report.stopped_by}): no new calls; waiting up to {grace:g} s for "
+                f"{in_flight} calls in flight (Ctrl-C again stops now)",
+                highlight=False,
+            )
+
+    try:
+        report = asyncio.run(
+            run(settings(), _policies(None), request, on_start=started, on_stop=stopping)
+        )
+    except (RunSetupError, db.DatabaseError) as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail(
+            "interrupted while connecting or closing; any attempt left open is closed by the "
+            "next run, never dialled again",
+            code=130,
+        ) from None
+    print_run(report, out)
 
 
 # -- simulate ----------------------------------------------------------------------------------

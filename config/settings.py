@@ -7,8 +7,11 @@ so a config file can be shared or committed without leaking them.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -18,10 +21,26 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-__all__ = ["SECRET_FIELDS", "ImportSettings", "Settings", "SettingsError", "load_settings"]
+__all__ = [
+    "SECRET_FIELDS",
+    "AsteriskSettings",
+    "DialerSettings",
+    "ImportSettings",
+    "Settings",
+    "SettingsError",
+    "TwilioSettings",
+    "load_settings",
+]
 
 Country = Literal["MX", "CO", "PE", "CL", "US"]
 SECRET_FIELDS = frozenset({"ami_password", "twilio_auth_token"})
+# Where a secret might be looked for inside a group, and the one variable that holds it.
+_GROUP_SECRETS = {
+    ("asterisk", "secret"): "ami_password",
+    ("asterisk", "password"): "ami_password",
+    ("twilio", "auth_token"): "twilio_auth_token",
+    ("twilio", "token"): "twilio_auth_token",
+}
 _DB_SCHEMES = {
     "sqlite": "sqlite+aiosqlite",
     "sqlite+aiosqlite": "sqlite+aiosqlite",
@@ -55,6 +74,104 @@ class ImportSettings(BaseModel):
     )
 
 
+class AsteriskSettings(BaseModel):
+    """Where the Asterisk Manager Interface is and how calls enter the dialplan (config/asterisk/).
+
+    The AMI secret is not here: it is read only from RECAUDO_AMI_PASSWORD.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", min_length=1)
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = Field("recaudo", min_length=1, max_length=80)
+    dial_template: str = Field(
+        "PJSIP/{number}@trunk", description="{number}: E.164 as given, {digits}: digits only"
+    )
+    context: str = Field("ivr", min_length=1)
+    amd_context: str = Field("ivr-amd", min_length=1)
+    bridge_context: str = Field("agent-bridge", min_length=1)
+
+    @field_validator("dial_template")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        names = set(re.findall(r"{([^{}]*)}", value))
+        if not names or names - {"number", "digits"}:
+            raise ValueError(
+                "use {number} (E.164) or {digits} and no other placeholder, "
+                "e.g. PJSIP/{number}@trunk"
+            )
+        return value
+
+
+class TwilioSettings(BaseModel):
+    """The Twilio account and where Twilio reaches our webhooks.
+
+    The auth token is not here: it is read only from RECAUDO_TWILIO_AUTH_TOKEN.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    account_sid: str | None = Field(None, description="AC followed by 32 lowercase hex digits")
+    api_base_url: str = "https://api.twilio.com"
+    status_callback_base_url: str | None = Field(
+        None, description="public https URL Twilio calls back (a proxy or tunnel to listen_*)"
+    )
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(8080, ge=1, le=65535)
+    cps: float = Field(1.0, gt=0, le=100, description="calls per second your account allows")
+
+    @field_validator("account_sid")
+    @classmethod
+    def _sid(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"AC[0-9a-f]{32}", value):
+            raise ValueError(
+                "AC followed by 32 lowercase hex digits (Twilio console, Account Info)"
+            )
+        return value
+
+    @field_validator("api_base_url", "status_callback_base_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("an absolute http(s) URL without a query")
+        return value.rstrip("/")
+
+
+class DialerSettings(BaseModel):
+    """What an agency tunes in the dialer of `campaign run` (defaults: `DialerOptions`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    node: str = Field(
+        "node-1",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$",
+        description="this dialer's name in leases; one running process per name",
+    )
+    max_concurrent: int = Field(30, ge=1, le=2000)
+    cps: float = Field(5.0, gt=0, le=500)
+    burst: int = Field(1, ge=1, le=500)
+    ring_timeout_seconds: float = Field(30.0, ge=5, le=300)
+    detect_machine: bool = True
+    caller_id: str | None = Field(
+        None, description="the one number shown when no caller-ID pool is used (E.164)"
+    )
+    caller_name: str = Field("", max_length=40)
+    stop_grace_seconds: float = Field(
+        60.0, ge=0, le=3600, description="on Ctrl-C/SIGTERM, how long calls in flight may finish"
+    )
+
+    @field_validator("caller_id")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\+[1-9]\d{6,14}", value):
+            raise ValueError("an E.164 number with its +, e.g. +525555500101")
+        return value
+
+
 class Settings(BaseSettings):
     """Every setting Recaudo reads. Environment: `RECAUDO_<NAME>`, nested with `__`."""
 
@@ -72,6 +189,9 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     var_dir: Path = Path("var")
     importer: ImportSettings = ImportSettings()
+    asterisk: AsteriskSettings = AsteriskSettings()
+    twilio: TwilioSettings = TwilioSettings()
+    dialer: DialerSettings = DialerSettings()
     creditor_sector: Literal["financial", "commercial"] = "financial"
     collector_role: Literal["first_party", "third_party"] = "third_party"
     policy_files: list[Path] = Field(
@@ -101,6 +221,20 @@ class Settings(BaseSettings):
         return (init_settings, env_settings)
 
 
+def _env_name(*path: str) -> str:
+    return "RECAUDO_" + "__".join(part.upper() for part in path)
+
+
+def _secrets_in_file(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(where in the file, setting it belongs to) of every secret the file holds."""
+    found = [(name, name) for name in sorted(SECRET_FIELDS & set(data))]
+    for (group, key), setting in _GROUP_SECRETS.items():
+        section = data.get(group)
+        if isinstance(section, Mapping) and key in section:
+            found.append((f"{group}.{key}", setting))
+    return found
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -116,14 +250,27 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise SettingsError(f"config file {path} must hold a mapping of setting: value")
-    leaked = sorted(SECRET_FIELDS & set(data))
+    leaked = _secrets_in_file(data)
     if leaked:
-        names = ", ".join(f"RECAUDO_{name.upper()}" for name in leaked)
+        where = ", ".join(place for place, _ in leaked)
+        names = ", ".join(sorted({_env_name(setting) for _, setting in leaked}))
         raise SettingsError(
-            f"config file {path} holds secret setting(s) {', '.join(leaked)}: secrets are read "
+            f"config file {path} holds secret setting(s) {where}: secrets are read "
             f"only from the environment; remove them from the file and set {names}"
         )
     return data
+
+
+def _group_fields(loc: list[str]) -> list[str]:
+    """The settings allowed where `loc` (a path ending in an unknown name) points."""
+    model: type[BaseModel] = Settings
+    for part in loc[:-1]:
+        field = model.model_fields.get(part)
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        model = annotation
+    return sorted(model.model_fields)
 
 
 def _explain(exc: ValidationError, yaml_path: Path | None) -> str:
@@ -131,11 +278,19 @@ def _explain(exc: ValidationError, yaml_path: Path | None) -> str:
     for err in exc.errors():
         loc = [str(part) for part in err["loc"]]
         name = ".".join(loc) or "settings"
-        env = "RECAUDO_" + "__".join(part.upper() for part in loc)
+        env = _env_name(*loc)
         where = f"{name} (env {env}" + (f" or {yaml_path}" if yaml_path else "") + ")"
         if err["type"] == "extra_forbidden":
-            allowed = ", ".join(sorted(Settings.model_fields))
-            lines.append(f"unknown setting {where}; known settings: {allowed}")
+            secret = _GROUP_SECRETS.get((loc[0], loc[-1])) if len(loc) == 2 else None
+            if secret is not None:
+                lines.append(
+                    f"unknown setting {where}; the secret is read from {_env_name(secret)}"
+                )
+                continue
+            group = " ".join(loc[:-1])
+            allowed = ", ".join(_group_fields(loc))
+            known = f"known {group} settings" if group else "known settings"
+            lines.append(f"unknown setting {where}; {known}: {allowed}")
         else:
             lines.append(f"bad setting {where}: {err['msg']} (got {err.get('input')!r})")
     return "\n".join(lines)
@@ -145,7 +300,7 @@ _NON_SETTING_VARS = ("RECAUDO_CONFIG", "RECAUDO_TEST_", "RECAUDO_SIM_")  # SIM_:
 
 
 def _unknown_env_vars() -> list[str]:
-    known = {f"RECAUDO_{name.upper()}" for name in Settings.model_fields}
+    known = {_env_name(name) for name in Settings.model_fields}
     unknown = []
     for var in os.environ:
         if not var.startswith("RECAUDO_") or var.startswith(_NON_SETTING_VARS):
@@ -155,6 +310,20 @@ def _unknown_env_vars() -> list[str]:
     return sorted(unknown)
 
 
+def _file_values(data: Mapping[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The file's values the environment does not set, setting by setting (groups merge)."""
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        name = _env_name(*path, str(key))
+        if name in os.environ:
+            continue
+        if isinstance(value, Mapping):
+            kept[key] = _file_values(value, (*path, str(key)))
+        elif not any(var.startswith(name + "__") for var in os.environ):
+            kept[key] = value
+    return kept
+
+
 def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
     """Build settings from defaults, the YAML file (argument or `RECAUDO_CONFIG`) and environment.
 
@@ -162,17 +331,12 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
     """
     unknown = _unknown_env_vars()
     if unknown:
-        allowed = ", ".join(f"RECAUDO_{name.upper()}" for name in sorted(Settings.model_fields))
+        allowed = ", ".join(_env_name(name) for name in sorted(Settings.model_fields))
         raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; known settings: {allowed}")
     path_text = config_file if config_file is not None else os.environ.get("RECAUDO_CONFIG")
     yaml_path = Path(path_text) if path_text else None
-    file_values = _read_yaml(yaml_path) if yaml_path else {}
-    # Environment beats the file: pass the file's values only where no variable is set.
-    values = {
-        key: value
-        for key, value in file_values.items()
-        if not any(k.startswith(f"RECAUDO_{key.upper()}") for k in os.environ)
-    }
+    # Environment beats the file: the file's values count only where no variable is set.
+    values = _file_values(_read_yaml(yaml_path)) if yaml_path else {}
     values.update(overrides)
     try:
         return Settings(**values)

@@ -51,13 +51,22 @@ async def run_virtual(
         on_progress(dialer)
 
 
-async def run_realtime(dialer: Dialer, stop: asyncio.Event, *, tick: float = 0.5) -> None:
-    """Run until `stop` is set: step on every backend event, and at least every `tick` seconds."""
+async def run_realtime(
+    dialer: Dialer, stop: asyncio.Event, *, tick: float = 0.5, sim: SimBackend | None = None
+) -> None:
+    """Run until `stop` is set: step on every backend event, and at least every `tick` seconds.
+
+    With `sim` (the in-process simulator on a real clock) its due events are delivered first on
+    every turn, and the wait ends when its next event is due.
+    """
     while not stop.is_set():
+        if sim is not None:
+            sim.pump(dialer.clock.now())
         await dialer.step()
-        wake = dialer.next_wakeup()
+        upcoming = [dialer.next_wakeup(), sim.next_due() if sim is not None else None]
         timeout = tick
-        if wake is not None:
-            timeout = max(0.0, min(tick, (wake - dialer.clock.now()).total_seconds()))
+        for wake in upcoming:
+            if wake is not None:
+                timeout = max(0.0, min(timeout, (wake - dialer.clock.now()).total_seconds()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(dialer.wakeup.wait(), timeout)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,23 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from campaigns import db
+from tests.cli import cli
 from tests.conftest import PG_URL, require_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("RECAUDO_")}
-    environ.update(env or {})
-    environ["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        cwd=ROOT,
-        timeout=300,
-    )
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ two TCP reads survives (panoramisk 1.4 decodes each read on its own and loses it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dialer.errors import AmiProtocolError
 
@@ -24,14 +25,18 @@ class AmiMessage:
 
     headers: tuple[tuple[str, str], ...]
     malformed: tuple[str, ...] = ()
+    # Lower-cased name → first value, built on the first lookup (a message is read many times).
+    _index: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of a header, matched without regard to case."""
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return default
+        index = self._index
+        if index is None:
+            index = {}
+            for key, value in self.headers:
+                index.setdefault(key.lower(), value)
+            object.__setattr__(self, "_index", index)
+        return index.get(name.lower(), default)
 
     def __getitem__(self, name: str) -> str:
         value = self.get(name)
@@ -49,10 +54,16 @@ class AmiMessage:
 
     @property
     def event(self) -> str | None:
+        headers = self.headers  # Asterisk writes it first: no index needed for most messages
+        if headers and headers[0][0] == "Event":
+            return headers[0][1]
         return self.get("Event")
 
     @property
     def response(self) -> str | None:
+        headers = self.headers
+        if headers and headers[0][0] == "Response":
+            return headers[0][1]
         return self.get("Response")
 
     @property
@@ -111,25 +122,50 @@ class AmiParser:
                 messages.append(message)
         return messages
 
-    def _frames(self) -> Iterator[bytes]:
+    def _frames(self) -> Iterator[bytes | bytearray]:
         buffer = self._buffer
-        while True:
-            crlf = buffer.find(b"\r\n\r\n")
-            lf = buffer.find(b"\n\n")
-            if crlf < 0 and lf < 0:
-                return
-            if lf >= 0 and (crlf < 0 or lf < crlf):
-                end, size = lf, 2
-            else:
-                end, size = crlf, 4
-            frame = bytes(buffer[:end])
-            del buffer[: end + size]
-            yield frame
+        if b"\n\n" not in buffer:
+            # Asterisk's own framing (CRLF CRLF only): one split, not a search per frame.
+            *frames, rest = buffer.split(b"\r\n\r\n")
+            if frames:
+                del buffer[: len(buffer) - len(rest)]
+                yield from frames
+            return
+        yield from scan_frames(buffer)
 
 
-def parse_frame(frame: bytes) -> AmiMessage | None:
+def scan_frames(buffer: bytearray) -> Iterator[bytes]:
+    """Cut frames at the first empty line (CRLF CRLF, or a bare LF LF) one after the other."""
+    while True:
+        crlf = buffer.find(b"\r\n\r\n")
+        lf = buffer.find(b"\n\n")
+        if crlf < 0 and lf < 0:
+            return
+        if lf >= 0 and (crlf < 0 or lf < crlf):
+            end, size = lf, 2
+        else:
+            end, size = crlf, 4
+        frame = bytes(buffer[:end])
+        del buffer[: end + size]
+        yield frame
+
+
+# A well-formed header line: a name with no colon and no space at either end, a colon, at most
+# one space (dropped), the value; CRs at the end of the line are not part of it.
+_HEADER_LINE = re.compile(r"^([^:\s](?:[^:\r\n]*[^:\s])?): ?([^\r\n]*)\r*$", re.MULTILINE)
+
+
+def parse_frame(frame: bytes | bytearray) -> AmiMessage | None:
     """One message from its bytes (without the terminating empty line); None when blank."""
     text = frame.decode("utf-8", "replace")
+    found = _HEADER_LINE.findall(text)
+    if found and len(found) == text.count("\n") + 1:  # every line is a header: the usual case
+        return AmiMessage(tuple(found))
+    return parse_lines(text)
+
+
+def parse_lines(text: str) -> AmiMessage | None:
+    """`parse_frame` line by line: blank lines skipped, lines that are no header kept apart."""
     headers: list[tuple[str, str]] = []
     malformed: list[str] = []
     for raw in text.split("\n"):

@@ -19,6 +19,7 @@ import itertools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from time import perf_counter
 from typing import Any
 
 import structlog
@@ -65,6 +66,7 @@ class _Protocol(AMIProtocol):  # type: ignore[misc]
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self._parser = AmiParser(expect_banner=True)
+        self.received = 0  # messages parsed on this connection (the latency probe's index)
 
     def send(self, data: Any, as_list: bool = False) -> asyncio.Future[Any]:
         if not isinstance(data, Action):
@@ -88,13 +90,23 @@ class _Protocol(AMIProtocol):  # type: ignore[misc]
         if self._parser.banner:
             self.version: str | None = self._parser.banner.partition("/")[2]
         factory = self.factory
+        responses = self.responses
         for message in messages:
+            self.received += 1
             if message.malformed:
                 log.warning("ami.malformed_lines", count=len(message.malformed))
             if not message.headers:
                 continue
             factory.raw_message(message)
-            self.handle_message(_to_panoramisk(message))
+            # panoramisk needs replies to its own actions and their list items, Shutdown, and
+            # events someone registered for; everything else (most of the stream: call events,
+            # our Originates' replies) is ours alone and panoramisk would drop it.
+            event = message.event
+            if (
+                responses
+                and (message.action_id in responses or message.get("CommandID") in responses)
+            ) or (event is not None and factory.wants(event)):
+                self.handle_message(_to_panoramisk(message))
 
 
 def _ordered(action: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -130,9 +142,24 @@ class _Manager(Manager):  # type: ignore[misc]
         super().__init__(**config)
         self._backend = backend
         self._delay = 1.0
+        self._wanted: dict[str, bool] = {}  # event name → panoramisk has a use for it
+        self._pattern_count = -1
 
     def raw_message(self, message: AmiMessage) -> None:
         self._backend._on_message(message)
+
+    def wants(self, event: str) -> bool:
+        """Whether panoramisk has a use for this event: Shutdown, or a registered pattern."""
+        if len(self.patterns) != self._pattern_count:
+            self._wanted.clear()
+            self._pattern_count = len(self.patterns)
+        wanted = self._wanted.get(event)
+        if wanted is None:
+            wanted = event.lower() == "shutdown" or any(
+                regexp.match(event) for _, regexp in self.patterns
+            )
+            self._wanted[event] = wanted
+        return wanted
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._connected = False
@@ -175,6 +202,9 @@ class AsteriskBackend:
         self._tasks: set[asyncio.Future[None]] = set()
         self.reconnects = 0
         self.reconciled: list[str] = []
+        # Benchmarks: (message index on the connection, perf_counter() once the events it meant
+        # were applied by the sink, first header value) for every message that meant events.
+        self.latency_probe: list[tuple[int, float, str]] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -256,35 +286,46 @@ class AsteriskBackend:
         return future
 
     async def originate(self, request: OriginateRequest) -> None:
+        """Write the Originate straight to the socket: its replies go to the tracker only
+        (panoramisk would only hold a future nobody awaits)."""
         number = request.to
         digits = "".join(ch for ch in number if ch.isdigit())
         dial = self.config.dial_template.format(number=number, digits=digits)
         action_id = f"recaudo-{self._prefix}-{next(self._ids)}"
         variables = {"RECAUDO_CALL_ID": request.call_id, **request.variables}
         name = request.caller_name.replace('"', "")
-        action = {
-            "Action": "Originate",
-            "ActionID": action_id,
-            "Channel": dial,
-            "Context": self.config.amd_context if request.detect_machine else self.config.context,
-            "Exten": "s",
-            "Priority": "1",
-            "Timeout": str(int(request.timeout_seconds * 1000)),
-            "CallerID": f'"{name}" <{request.caller_id}>' if name else request.caller_id,
-            "Async": "true",
-            "ChannelId": request.call_id,
-            "OtherChannelId": f"{request.call_id}-2",
-            "Variable": [f"{key}={value}" for key, value in variables.items()],
-        }
-        encode_message(_ordered(action))  # refuse a bad header before the call is tracked
+        pairs = [
+            ("Action", "Originate"),
+            ("ActionID", action_id),
+            ("Channel", dial),
+            ("Context", self.config.amd_context if request.detect_machine else self.config.context),
+            ("Exten", "s"),
+            ("Priority", "1"),
+            ("Timeout", str(int(request.timeout_seconds * 1000))),
+            ("CallerID", f'"{name}" <{request.caller_id}>' if name else request.caller_id),
+            ("Async", "true"),
+            ("ChannelId", request.call_id),
+            ("OtherChannelId", f"{request.call_id}-2"),
+            *(("Variable", f"{key}={value}") for key, value in variables.items()),
+        ]
+        payload = encode_message(pairs)  # refuses a bad header before the call is tracked
+        transport = self._transport()
         self.tracker.originate(request.call_id, action_id, dial)
         self._live.add(request.call_id)
-        try:
-            self._send(action)
-        except BackendError:
-            self._live.discard(request.call_id)
-            self.tracker.forget(request.call_id)
-            raise
+        transport.write(payload)
+
+    def _transport(self) -> asyncio.WriteTransport:
+        manager = self._manager
+        protocol = None if manager is None else manager.protocol
+        if protocol is None or manager is None or not manager.authenticated:
+            raise BackendUnavailable(
+                "the Asterisk Manager connection is down; the action was not sent "
+                "(the dialer waits for the reconnect)"
+            )
+        transport: asyncio.WriteTransport = protocol.transport
+        if transport.is_closing():
+            raise BackendUnavailable("the Asterisk Manager connection is closing; not sent")
+        return transport
 
     async def hangup(self, call_id: str) -> None:
         self._emit(CallEvent(call_id, Signal.CANCEL_REQUESTED, self.clock.now(), source="dialer"))
@@ -341,10 +382,16 @@ class AsteriskBackend:
             self._sink(event)
 
     def _on_message(self, message: AmiMessage) -> None:
-        for event in self.tracker.feed(message, self.clock.now()):
+        events = self.tracker.feed(message, self.clock.now())
+        for event in events:
             if event.signal is Signal.REJECTED:
                 log.warning("ami.originate_refused", call_id=event.call_id, message=event.detail)
             self._emit(event)
+        if self.latency_probe is not None and events:
+            protocol = self._manager.protocol if self._manager is not None else None
+            index = getattr(protocol, "received", 0)
+            first = message.headers[0][1] if message.headers else ""
+            self.latency_probe.append((index, perf_counter(), first))
 
     def forget(self, call_id: str) -> None:
         """The lifecycle settled this call: drop its correlation state."""

@@ -9,6 +9,7 @@ and a script is a pure function of the number, the local time and a seeded RNG.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -18,7 +19,15 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
 
-__all__ = ["LAB_PREFIXES", "CallScript", "Fate", "PopulationModel", "lab_script", "local_time"]
+__all__ = [
+    "LAB_PREFIXES",
+    "LAB_VARIABLES",
+    "CallScript",
+    "Fate",
+    "PopulationModel",
+    "lab_script",
+    "local_time",
+]
 
 
 class Fate(StrEnum):
@@ -43,14 +52,50 @@ class CallScript:
     amd_cause: str = "HUMAN-803-800"
     right_party: bool = True
     keys: tuple[str, ...] = ()  # digits pressed, one per prompt that asks for one
-    key_delay_seconds: float = 3.0  # from a prompt's start to the keypress
+    key_delay_seconds: float = 3.0  # from a prompt's start (or the answer, see below) to the key
     hangup_after_seconds: float = 60.0  # the far end hangs up this long after answering
     cause: int = 16  # Q.850 cause of the far end's hang-up
+    # The lab's debtor: one SendDTMF of all `keys`, `key_delay_seconds` after the answer,
+    # whether or not a prompt listens (instead of one key per prompt that asks for one).
+    keys_after_answer: bool = False
 
+    def key_times(self) -> tuple[float, ...]:
+        """Seconds after the answer at which each key's DTMF ends (`keys_after_answer` only)."""
+        if not self.keys_after_answer:
+            return ()
+        start = self.key_delay_seconds + DTMF_FIRST_END_SECONDS
+        return tuple(start + index * DTMF_STEP_SECONDS for index in range(len(self.keys)))
+
+
+# SendDTMF(digits,250) as the lab recorded it: the first tone ends 0.2 s after the application
+# starts, each further digit 0.35 s later (100 ms tone + 250 ms pause), and the application
+# returns 0.1 s + 0.35 s per digit after it started (dtmf-timeout-and-interrupt.txt, human-amd.txt).
+DTMF_FIRST_END_SECONDS = 0.2
+DTMF_STEP_SECONDS = 0.35
+
+
+def send_dtmf_seconds(digits: str) -> float:
+    """How long the lab's SendDTMF(digits,250) runs."""
+    return 0.1 + DTMF_STEP_SECONDS * len(digits) if digits else 0.0
+
+
+# The Originate channel variables the lab's [debtor-sim] dialplan reads (5550001… all three,
+# 5550006… only DTMF_DIGITS), see the transcripts' README.
+LAB_VARIABLES = ("DTMF_DIGITS", "DTMF_DELAY", "HANGUP_AFTER")
+_DTMF_KEYS = "0123456789*#ABCD"
+# 5550006…: answer → silence/1, hello, silence/5 → SendDTMF took 7.28 s (human-amd.txt).
+_HELLO_THEN_SILENCE_SECONDS = 7.28
 
 # The transcripts' lab numbers (national digits) keep their recorded behaviour.
 LAB_PREFIXES: dict[str, CallScript] = {
-    "5550001": CallScript(Fate.HUMAN, ring_seconds=2.0, keys=("1",), hangup_after_seconds=11.0),
+    "5550001": CallScript(
+        Fate.HUMAN,
+        ring_seconds=2.0,
+        keys=("1",),
+        key_delay_seconds=3.0,
+        hangup_after_seconds=3.0 + send_dtmf_seconds("1") + 8.0,
+        keys_after_answer=True,
+    ),
     "5550002": CallScript(Fate.BUSY, ring_seconds=0.0, cause=17),
     "5550003": CallScript(Fate.NO_ANSWER, ring_seconds=120.0, cause=19),
     "5550004": CallScript(Fate.CONGESTION, ring_seconds=0.0, cause=34),
@@ -62,7 +107,13 @@ LAB_PREFIXES: dict[str, CallScript] = {
         hangup_after_seconds=17.0,
     ),
     "5550006": CallScript(
-        Fate.HUMAN, ring_seconds=1.0, amd_seconds=3.0, keys=("2",), hangup_after_seconds=12.0
+        Fate.HUMAN,
+        ring_seconds=1.0,
+        amd_seconds=3.0,
+        keys=("2",),
+        key_delay_seconds=_HELLO_THEN_SILENCE_SECONDS,
+        hangup_after_seconds=_HELLO_THEN_SILENCE_SECONDS + send_dtmf_seconds("2") + 5.0,
+        keys_after_answer=True,
     ),
     "5550007": CallScript(Fate.HUMAN, ring_seconds=0.0, keys=(), hangup_after_seconds=4.0),
     "5550008": CallScript(Fate.REJECTED, ring_seconds=1.0, cause=21),
@@ -78,14 +129,64 @@ def _national_digits(number: str) -> str:
         return digits
 
 
-def lab_script(number: str) -> CallScript | None:
-    """The recorded behaviour of a lab number (5550001… answers, 5550002… busy …), if it is one."""
+def lab_script(number: str, variables: Mapping[str, str] | None = None) -> CallScript | None:
+    """The recorded behaviour of a lab number (5550001… answers, 5550002… busy …), if it is one.
+
+    `variables` are the Originate's channel variables; the ones the lab's `[debtor-sim]` reads
+    (`LAB_VARIABLES`) change the debtor the way they changed it there.
+    """
     digits = "".join(ch for ch in number if ch.isdigit())
     for candidate in (digits, _national_digits(number)):
         script = LAB_PREFIXES.get(candidate[:7])
         if script is not None and len(candidate) == 10:
-            return script
+            return _with_lab_variables(candidate[:7], script, variables or {})
     return None
+
+
+def _lab_seconds(variables: Mapping[str, str], name: str, default: float) -> float:
+    """A `Wait(${NAME})` argument: Asterisk reads a bad or negative number as no wait."""
+    text = variables.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        return 0.0
+    return value if value > 0 else 0.0
+
+
+def _lab_digits(variables: Mapping[str, str], default: str) -> str:
+    """The keys of `SendDTMF(${DTMF_DIGITS})`; its pauses (w, W) and flash (f) are left out."""
+    text = variables.get("DTMF_DIGITS", "")
+    if not text:
+        return default
+    return "".join(ch.upper() for ch in text if ch.upper() in _DTMF_KEYS)
+
+
+def _with_lab_variables(
+    prefix: str, script: CallScript, variables: Mapping[str, str]
+) -> CallScript:
+    """The `[debtor-sim]` extension of `prefix` with DTMF_DIGITS, DTMF_DELAY, HANGUP_AFTER."""
+    if not any(name in variables for name in LAB_VARIABLES):
+        return script
+    if prefix == "5550001":  # Wait(DTMF_DELAY=3), SendDTMF(DTMF_DIGITS=1), Wait(HANGUP_AFTER=8)
+        digits = _lab_digits(variables, "1")
+        delay = _lab_seconds(variables, "DTMF_DELAY", 3.0)
+        after = _lab_seconds(variables, "HANGUP_AFTER", 8.0)
+        return replace(
+            script,
+            keys=tuple(digits),
+            key_delay_seconds=delay,
+            hangup_after_seconds=delay + send_dtmf_seconds(digits) + after,
+        )
+    if prefix == "5550006":  # hello, silence, SendDTMF(DTMF_DIGITS=2), Playback(silence/5)
+        digits = _lab_digits(variables, "2")
+        return replace(
+            script,
+            keys=tuple(digits),
+            hangup_after_seconds=script.key_delay_seconds + send_dtmf_seconds(digits) + 5.0,
+        )
+    return script  # the other lab numbers ignore the variables, as [debtor-sim] does
 
 
 @lru_cache(maxsize=4096)

@@ -236,15 +236,29 @@ def parse_command(line: str) -> AgiCommand:
 
 @dataclass(frozen=True, slots=True)
 class Keypad:
-    """The keys the debtor still means to press, one per prompt that asks for one."""
+    """The keys the debtor still means to press, one per prompt that asks for one.
+
+    With `times` (the lab's SendDTMF) each key lands at a fixed time after the answer instead,
+    and a key sent while no command listened is gone, as on a real channel.
+    """
 
     keys: tuple[str, ...]
     delay: float  # from the prompt's start to the keypress
+    times: tuple[float, ...] = ()  # seconds after the answer at which each key ends
 
     def take(self) -> tuple[str | None, Keypad]:
         if not self.keys:
             return None, self
-        return self.keys[0], replace(self, keys=self.keys[1:])
+        return self.keys[0], replace(self, keys=self.keys[1:], times=self.times[1:])
+
+    def at(self, elapsed: float) -> Keypad:
+        """The keypad for a command that starts `elapsed` seconds after the answer."""
+        if not self.times:
+            return self
+        pending = [(key, t) for key, t in zip(self.keys, self.times, strict=True) if t >= elapsed]
+        keys = tuple(key for key, _ in pending)
+        times = tuple(t for _, t in pending)
+        return Keypad(keys, times[0] - elapsed if times else 0.0, times)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,10 @@ order a client sees is the order Asterisk would produce. Call-related actions go
 from __future__ import annotations
 
 import asyncio
+from array import array
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from time import perf_counter
 from typing import TYPE_CHECKING
 
 from dialer.ami.codec import AmiMessage, AmiParser, encode_message
@@ -78,6 +80,9 @@ class AmiSession:
         self.session_id = pbx.ids.session_id()
         self.started = pbx.clock.now()
         self.closed = False
+        # With `record_send_times`: perf_counter() and first header value of each message sent.
+        self.sent_at: array[float] | None = array("d") if pbx.record_send_times else None
+        self.sent_names: list[str] = []
         local = writer.get_extra_info("sockname") or ("127.0.0.1", pbx.ami_port)
         remote = writer.get_extra_info("peername") or ("127.0.0.1", 0)
         self.local = f"IPV4/TCP/{local[0]}/{local[1]}"
@@ -152,11 +157,17 @@ class AmiSession:
     def send(self, pairs: Pairs) -> None:
         if self.is_open():
             self.writer.write(encode_message(pairs))
+            if self.sent_at is not None:
+                self.sent_at.append(perf_counter())
+                self.sent_names.append(pairs[0][1] if pairs else "")
 
     def deliver(self, event: AmiEvent, data: bytes) -> None:
         """An engine event, if this client is logged in and its mask lets the class through."""
         if self.logged_in and event.category in self.mask and self.is_open():
             self.writer.write(data)
+            if self.sent_at is not None:
+                self.sent_at.append(perf_counter())
+                self.sent_names.append(event.name)
 
     def respond(self, message: AmiMessage, response: str, text: str | None = None) -> None:
         pairs: Pairs = [("Response", response)]

@@ -78,7 +78,8 @@ class Call:
         self.agi_dead = False
         self.agi_detached = False  # moved into a bridge by AMI: the AGI answers but reports nothing
         self.agi_status = ""
-        self.keypad = Keypad(legs.script.keys, legs.script.key_delay_seconds)
+        script = legs.script
+        self.keypad = Keypad(script.keys, script.key_delay_seconds, script.key_times())
         self.conference: Bridge | None = None
         self.bridge: Bridge | None = None
         self.peer: Call | None = None
@@ -297,6 +298,13 @@ class Call:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def since_answer(self) -> float:
+        """Simulated seconds since the call was answered (0 before the answer)."""
+        answered = self.legs.one.answered_at
+        if answered is None:
+            return 0.0
+        return (asyncio.get_running_loop().time() - answered) * self.pbx.time_scale
 
     def until_far_hangup(self) -> float:
         """Simulated seconds left before the far end hangs up (for the lab's last `Wait`)."""

@@ -118,7 +118,8 @@ class AgiRun:
         if not call.agi_detached:
             call.emit(one.agi_exec_start(command_id, text))
         resolve = partial(call.pbx.resolve, one)
-        plan = plan_command(command, keypad=call.keypad, resolve=resolve, dead=call.agi_dead)
+        keypad = call.keypad.at(call.since_answer())
+        plan = plan_command(command, keypad=keypad, resolve=resolve, dead=call.agi_dead)
         for name, value in plan.sets:
             call.emit(one.varset(name, value))
         if plan.hangs_up:

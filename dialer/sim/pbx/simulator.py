@@ -42,11 +42,13 @@ from dialer.sim.pbx.originate import (
     parse_dial,
     plan_call,
 )
-from dialer.sim.population import PopulationModel
+from dialer.sim.population import LAB_VARIABLES, CallScript, PopulationModel, lab_script
 
-__all__ = ["ChannelInfo", "PbxSimulator", "PbxStartError"]
+__all__ = ["LAB_AGI_URL", "ChannelInfo", "PbxSimulator", "PbxStartError"]
 
-_LAB_AGI_URL = "agi://127.0.0.1:4573/collections"  # what [ivr] shows when no server is set
+# The lab's FastAGI address and script (config/asterisk/extensions.conf uses it too); [ivr] shows
+# it when no server is set.
+LAB_AGI_URL = "agi://127.0.0.1:4573/collections"
 
 
 class PbxStartError(RuntimeError):
@@ -83,6 +85,7 @@ class PbxSimulator:
         seed: int = 0,
         time_scale: float = 1.0,
         clock: Clock | None = None,
+        record_send_times: bool = False,
     ) -> None:
         if not users:
             raise ValueError("the PBX simulator needs at least one AMI user (username → secret)")
@@ -92,7 +95,7 @@ class PbxSimulator:
         self.host = host
         self._port = ami_port
         self.agi_url: AgiUrl | None = parse_agi_url(agi_url) if agi_url else None
-        self.agi_app_data = agi_url or _LAB_AGI_URL
+        self.agi_app_data = agi_url or LAB_AGI_URL
         self.model = model or PopulationModel()
         self.time_scale = time_scale
         self.clock: Clock = clock or SystemClock()
@@ -108,6 +111,9 @@ class PbxSimulator:
         self.conferences: dict[str, Bridge] = {}
         self.global_vars: dict[str, str] = {}
         self.originations: Counter[str] = Counter()  # by dial string and by ChannelId
+        # Benchmarks: each session keeps when (perf_counter) it wrote each message, in order.
+        self.record_send_times = record_send_times
+        self._live_ids: dict[str, int] = {}  # Uniqueids of channels not yet hung up → count
         self.processed_calls = 0
         self.started_at: datetime = self.clock.now()
         self._loop_started = 0.0
@@ -203,8 +209,7 @@ class PbxSimulator:
         if spec.channel_id:
             self.originations[spec.channel_id] += 1
         target = parse_dial(spec.channel)
-        taken = {c.uniqueid for c in self._channels.values() if not c.hungup}
-        if target is None or (spec.channel_id is not None and spec.channel_id in taken):
+        if target is None or (spec.channel_id is not None and self._uniqueid_live(spec.channel_id)):
             self.processed_calls += 1
             if on_result is not None:
                 on_result(False)
@@ -216,7 +221,7 @@ class PbxSimulator:
         elif target.tech == "Local" and target.context != DEBTOR_CONTEXT:
             script = missing_context_script()
         else:
-            script = self.model.script(target.number, self.clock.now(), self._rng)
+            script = self._debtor(target.number, spec)
         plan = plan_call(script, spec.timeout_seconds)
         loop = asyncio.get_running_loop()
         legs = Legs(spec, target, script, plan, self.ids, self.clock.now().timestamp(), loop.time())
@@ -225,8 +230,19 @@ class PbxSimulator:
             if channel is not None:
                 self._channels[channel.name] = channel
                 self._owners[channel.name] = call
+                self._live_ids[channel.uniqueid] = self._live_ids.get(channel.uniqueid, 0) + 1
         self._calls.add(call)
         self._keep(loop.create_task(call.run()))
+
+    def _debtor(self, number: str, spec: Originate) -> CallScript:
+        """The population's debtor; a lab number the Originate tunes with the lab's variables
+        (DTMF_DIGITS, DTMF_DELAY, HANGUP_AFTER) plays the lab's `[debtor-sim]` with them."""
+        variables = dict(spec.variables)
+        if any(name in variables for name in LAB_VARIABLES):
+            lab = lab_script(number, variables)
+            if lab is not None:
+                return lab
+        return self.model.script(number, self.clock.now(), self._rng)
 
     def forget(self, call: Call) -> None:
         """A call is over: its channels leave the registry."""
@@ -235,6 +251,15 @@ class PbxSimulator:
             if channel is not None and self._owners.get(channel.name) is call:
                 del self._owners[channel.name]
                 del self._channels[channel.name]
+                left = self._live_ids.pop(channel.uniqueid, 1) - 1
+                if left > 0:
+                    self._live_ids[channel.uniqueid] = left
+
+    def _uniqueid_live(self, uniqueid: str) -> bool:
+        """A channel with this Uniqueid is up (an Originate may not reuse its ChannelId)."""
+        if uniqueid not in self._live_ids:
+            return False
+        return any(c.uniqueid == uniqueid and not c.hungup for c in self._channels.values())
 
     def find_channel(self, name: str) -> Channel | None:
         channel = self._channels.get(name)

@@ -9,26 +9,12 @@ import asyncio
 from dialer.ami.codec import AmiMessage
 from dialer.sim.pbx import PbxSimulator
 from dialer.sim.population import CallScript, Fate
-from tests.dialer.sim.wire import AgiServer, AmiClient, ScriptedModel, make_pbx
+from tests.dialer.sim.wire import AgiServer, AmiClient, ScriptedModel, make_pbx, originate
 
 DEAD = "511 Command Not Permitted on a dead channel or intercept routine"
 KEYS = CallScript(
     Fate.HUMAN, ring_seconds=0.5, keys=("2", "3"), key_delay_seconds=0.5, hangup_after_seconds=6.0
 )
-
-
-def originate(client: AmiClient, action_id: str, number: str, **extra: str) -> None:
-    client.action(
-        "Originate",
-        action_id,
-        Channel=f"Local/{number}@debtor-sim",
-        Context=extra.pop("Context", "ivr"),
-        Exten="s",
-        Priority="1",
-        Async="true",
-        CallerID='"Collections Dept" <8005550100>',
-        **extra,
-    )
 
 
 async def test_header_is_the_asterisk_block(

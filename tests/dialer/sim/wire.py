@@ -138,6 +138,21 @@ class AmiClient:
         self._pump.cancel()
 
 
+def originate(client: AmiClient, action_id: str, number: str, **extra: str) -> None:
+    """An async Originate of a lab number through the `[debtor-sim]` dialplan."""
+    client.action(
+        "Originate",
+        action_id,
+        Channel=f"Local/{number}@debtor-sim",
+        Context=extra.pop("Context", "ivr"),
+        Exten="s",
+        Priority="1",
+        Async="true",
+        CallerID='"Collections Dept" <8005550100>',
+        **extra,
+    )
+
+
 @dataclass(eq=False)
 class AgiConnection:
     """One FastAGI session as the server sees it: the header, then command / reply lines."""
