@@ -20,6 +20,7 @@ bench: bootstrap
 	$(PY) bench/import_bench.py
 	$(PY) bench/sqlite_floor.py
 	$(PY) bench/compliance_bench.py
+	$(PY) bench/dialer_throughput.py
 
 lock: bootstrap
 	{ echo '# Every package the venv holds, pinned (pip install -c constraints.txt). Regenerate with `make lock`.'; \
