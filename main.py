@@ -423,6 +423,13 @@ def _campaign_db(work: Callable[[AsyncSession], Awaitable[_T]]) -> _T:
         raise fail(str(exc)) from None
 
 
+_PACING_HELP = (
+    "blast (IVR robocalls), progressive, ratio, predictive or ivr_transfer; settings: "
+    "cps, burst, max_channels, lines_per_agent, ratio, max_lines_per_agent, abandon_target, "
+    "hourly_abandon_limit, service_seconds, service_level, warmup_live_answers, warmup_handles."
+)
+
+
 @campaign_app.command("create")
 def campaign_create(
     name: Annotated[str, typer.Option(help="A unique name, e.g. 'MX mora 30-60 nov'.")],
@@ -432,6 +439,11 @@ def campaign_create(
     ),
     creditor: Annotated[
         str | None, typer.Option(help="Only this creditor's accounts (default: every creditor).")
+    ] = None,
+    pacing: Annotated[str, typer.Option(help=_PACING_HELP)] = "blast",
+    pacing_set: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A pacing setting KEY=VALUE (repeatable), e.g. cps=10."),
     ] = None,
 ) -> None:
     """Create a campaign and print its id (enrol debtors next)."""
@@ -445,7 +457,13 @@ def campaign_create(
 
     async def work(session: AsyncSession) -> int:
         campaign = await new_campaign(
-            session, name=name.strip(), country=code, channel=channel, creditor=creditor
+            session,
+            name=name.strip(),
+            country=code,
+            channel=channel,
+            creditor=creditor,
+            pacing=pacing,
+            pacing_settings=list(pacing_set or []),
         )
         return campaign.id
 
@@ -453,7 +471,38 @@ def campaign_create(
     print(campaign_id)
     err.print(
         f"created campaign {campaign_id} {name.strip()!r} ({code}, {channel}, creditor "
-        f"{creditor or 'any'}); next: python main.py campaign enrol {campaign_id}",
+        f"{creditor or 'any'}, pacing {pacing}); next: python main.py campaign enrol "
+        f"{campaign_id}",
+        highlight=False,
+    )
+
+
+@campaign_app.command("pace")
+def campaign_pace(
+    campaign_id: CampaignId,
+    mode: Annotated[str, typer.Argument(help=_PACING_HELP)],
+    pacing_set: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="A pacing setting KEY=VALUE (repeatable), e.g. abandon_target=0.02."
+        ),
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option(help="Forget the settings given before (back to the defaults).")
+    ] = False,
+) -> None:
+    """Change how a campaign paces its calls; a running dialer follows within 30 s."""
+    from campaigns.manage import set_pacing
+
+    async def work(session: AsyncSession) -> dict[str, object]:
+        campaign = await set_pacing(session, campaign_id, mode, list(pacing_set or []), reset=reset)
+        return dict(campaign.options.get("pacing") or {})
+
+    values = _campaign_db(work)
+    shown = " ".join(f"{k}={v}" for k, v in sorted(values.items())) or "the defaults"
+    out.print(
+        f"campaign {campaign_id} now paces {mode} with {shown}; a running dialer follows "
+        "within 30 s",
         highlight=False,
     )
 
@@ -539,6 +588,14 @@ def campaign_run(
     for_seconds: Annotated[
         float | None, typer.Option(min=1, help="Stop after this many seconds.")
     ] = None,
+    agents: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=500,
+            help="Simulated agents for agent pacing (progressive, ratio, predictive); sim only.",
+        ),
+    ] = 0,
 ) -> None:
     """Dial the campaign in real time until Ctrl-C/SIGTERM, --until, or nothing is left.
 
@@ -564,7 +621,7 @@ def campaign_run(
         stop_at = datetime.now(UTC) + timedelta(seconds=for_seconds)
     if caller_ids is not None and not caller_ids.is_file():
         raise fail(f"--caller-ids {caller_ids}: no such file")
-    request = RunRequest(campaign_id, chosen, caller_ids, stop_at)
+    request = RunRequest(campaign_id, chosen, caller_ids, stop_at, agents)
 
     def started(report: RunReport, dialer: Dialer) -> None:
         o = dialer.options

@@ -27,6 +27,7 @@ async def create_campaign(
     end_margin_minutes: int = 0,
     caller_id_pool: str | None = None,
     options: dict[str, Any] | None = None,
+    pacing_mode: str = "blast",
 ) -> Campaign:
     """A new running campaign (the caller commits). Names are unique: reuse one and it fails."""
     if not channels:
@@ -41,6 +42,7 @@ async def create_campaign(
         end_margin_minutes=end_margin_minutes,
         caller_id_pool=caller_id_pool,
         options=dict(options or {}),
+        pacing_mode=pacing_mode,
     )
     session.add(campaign)
     await session.flush()

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.enrolment import create_campaign, enrol
 from campaigns.enums import Channel, ContactStatus
 from campaigns.models import Attempt, Campaign, CampaignContact
+from dialer.pacing import PacingError, PacingSettings
 
 __all__ = [
     "CALL_CHANNELS",
@@ -31,7 +32,9 @@ __all__ = [
     "get_campaign",
     "list_campaigns",
     "new_campaign",
+    "pacing_options",
     "print_status",
+    "set_pacing",
 ]
 
 #: Channels the dialer places calls on (the others are messages).
@@ -63,10 +66,55 @@ def call_channel(campaign: Campaign) -> Channel:
     )
 
 
+def pacing_options(
+    mode: str, pairs: list[str], base: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`KEY=VALUE` pacing settings (e.g. `abandon_target=0.02`) over `base`, checked against
+    `mode`: the mapping a campaign stores in `options["pacing"]`."""
+    values: dict[str, Any] = dict(base or {})
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise CampaignError(f"pacing setting {pair!r}: write it as KEY=VALUE, e.g. cps=10")
+        try:
+            number = float(text)
+        except ValueError:
+            raise CampaignError(
+                f"pacing setting {key.strip()}={text!r}: the value must be a number"
+            ) from None
+        values[key.strip()] = int(number) if number.is_integer() and "." not in text else number
+    try:
+        PacingSettings.from_options(mode, values)
+    except PacingError as exc:
+        raise CampaignError(str(exc)) from None
+    return values
+
+
+async def set_pacing(
+    session: AsyncSession, campaign_id: int, mode: str, pairs: list[str], *, reset: bool = False
+) -> Campaign:
+    """Change a campaign's pacing (a running dialer picks it up within 30 s); `reset` drops
+    the settings given before."""
+    campaign = await get_campaign(session, campaign_id)
+    base = None if reset else (campaign.options or {}).get("pacing")
+    values = pacing_options(mode, pairs, base)
+    campaign.pacing_mode = mode
+    campaign.options = {**(campaign.options or {}), "pacing": values}
+    return campaign
+
+
 async def new_campaign(
-    session: AsyncSession, *, name: str, country: str, channel: str, creditor: str | None
+    session: AsyncSession,
+    *,
+    name: str,
+    country: str,
+    channel: str,
+    creditor: str | None,
+    pacing: str = "blast",
+    pacing_settings: list[str] | None = None,
 ) -> Campaign:
     """Create a running campaign; a name already taken is refused with the campaign using it."""
+    values = pacing_options(pacing, pacing_settings or [])
     taken = await session.scalar(select(Campaign.id).where(Campaign.name == name))
     if taken is not None:
         raise CampaignError(
@@ -74,7 +122,13 @@ async def new_campaign(
         )
     try:
         return await create_campaign(
-            session, name=name, country=country, channels=[channel], creditor=creditor
+            session,
+            name=name,
+            country=country,
+            channels=[channel],
+            creditor=creditor,
+            pacing_mode=pacing,
+            options={"pacing": values} if values else None,
         )
     except IntegrityError:
         raise CampaignError(
@@ -116,6 +170,8 @@ class CampaignStatusReport:
     channels: list[str]
     caller_id_pool: str | None
     at: datetime
+    pacing: str = "blast"
+    pacing_settings: dict[str, Any] = field(default_factory=dict)
     contacts: Counter[str] = field(default_factory=Counter)
     due_now: int = 0
     next_due: datetime | None = None
@@ -139,6 +195,7 @@ class CampaignStatusReport:
                 "creditor": self.creditor,
                 "channels": self.channels,
                 "caller_id_pool": self.caller_id_pool,
+                "pacing": {"mode": self.pacing, **self.pacing_settings},
             },
             "at": self.at.isoformat(),
             "contacts": {
@@ -177,6 +234,8 @@ async def campaign_status(
         list(campaign.channels),
         campaign.caller_id_pool,
         now,
+        campaign.pacing_mode,
+        dict((campaign.options or {}).get("pacing") or {}),
     )
     contacts = CampaignContact.campaign_id == campaign_id
     for status, count in await session.execute(
@@ -222,7 +281,8 @@ def print_status(report: CampaignStatusReport, console: Console) -> None:
     console.print(
         f"campaign {report.campaign_id} {report.name!r} · {report.country} · "
         f"{', '.join(report.channels)} · creditor {report.creditor or 'any'} · "
-        f"caller IDs {report.caller_id_pool or 'not set'}",
+        f"caller IDs {report.caller_id_pool or 'not set'} · pacing {report.pacing}"
+        + "".join(f" {k}={v}" for k, v in sorted(report.pacing_settings.items())),
         highlight=False,
     )
     next_due = f"{report.next_due:%Y-%m-%d %H:%M} UTC" if report.next_due else "—"

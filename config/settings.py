@@ -91,6 +91,7 @@ class AsteriskSettings(BaseModel):
     context: str = Field("ivr", min_length=1)
     amd_context: str = Field("ivr-amd", min_length=1)
     bridge_context: str = Field("agent-bridge", min_length=1)
+    abandon_context: str = Field("recaudo-abandon", min_length=1)
 
     @field_validator("dial_template")
     @classmethod

@@ -17,6 +17,7 @@ wait in a heap, not in a scan of every call in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import uuid
 from collections import Counter, defaultdict, deque
@@ -31,16 +32,27 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from campaigns.compliance import Contact, Decision, Event, Pack, PolicySet, decide
 from campaigns.compliance.store import contact_rows, decision_values, histories
-from campaigns.enums import AttemptOutcome, CallState, Channel, ContactStatus, PhoneRole
-from campaigns.models import Attempt, Campaign, CampaignContact, DecisionLog
+from campaigns.enums import (
+    AttemptOutcome,
+    CallState,
+    Channel,
+    ContactStatus,
+    Direction,
+    PhoneRole,
+    SmsStatus,
+)
+from campaigns.followups import abandon_apology, abandon_sms
+from campaigns.models import Attempt, Campaign, CampaignContact, DecisionLog, SmsMessage
 from campaigns.models import CallEvent as CallEventRow
 from config.logging import mask_phone
-from dialer.backends.base import Backend, OriginateRequest
+from dialer.backends.base import Backend, CallRoute, OriginateRequest
 from dialer.callerid import CallerIdPicker, Target
 from dialer.callerid_store import flush as flush_numbers
 from dialer.calls import Call, CallEvent, Signal
 from dialer.clock import Clock, VirtualClock
-from dialer.errors import BackendError, CallerIdError, OriginateOutcomeUnknown
+from dialer.dispatch import AGENT_MODES, AbandonCall, BridgeCall, Dispatch, Team
+from dialer.errors import BackendError, CallerIdError, DialerError, OriginateOutcomeUnknown
+from dialer.pacing import PacingError, PacingMode, PacingSettings
 from dialer.retry import RetryPolicy
 from dialer.throttle import CallLimiter, TokenBucket
 
@@ -50,10 +62,15 @@ __all__ = [
     "Dialer",
     "DialerOptions",
     "FixedCallerId",
+    "PacingSetupError",
     "PooledCallerIds",
+    "campaign_pacing",
 ]
 
 log = structlog.get_logger(__name__)
+# Agent modes whose answered calls wait for an agent (an IVR transfer starts in the IVR).
+_AGENT_ROUTED = AGENT_MODES - {PacingMode.IVR_TRANSFER}
+_NO_NUMBER_LOG_EVERY = timedelta(minutes=15)
 _ROLE_ORDER = {PhoneRole.DEBTOR: 0, PhoneRole.AVAL: 1, PhoneRole.OBLIGADO_SOLIDARIO: 1}
 # Outcomes worth a log line: the call did not work for a technical reason or a bad number.
 _LOGGED_OUTCOMES = frozenset(
@@ -63,6 +80,24 @@ _ATTEMPTS: Table = Attempt.__table__  # type: ignore[assignment]
 _CONTACTS: Table = CampaignContact.__table__  # type: ignore[assignment]
 _DECISIONS: Table = DecisionLog.__table__  # type: ignore[assignment]
 _EVENTS: Table = CallEventRow.__table__  # type: ignore[assignment]
+_SMS: Table = SmsMessage.__table__  # type: ignore[assignment]
+
+
+class PacingSetupError(DialerError):
+    """The campaign's pacing cannot run here (a bad setting, or agents it needs and has not);
+    the message names the campaign, the setting and the fix."""
+
+
+def campaign_pacing(
+    mode: str, options: dict[str, Any] | None, defaults: DialerOptions
+) -> PacingSettings:
+    """A campaign's pacing from its `pacing_mode` and `options["pacing"]`; the CPS, burst and
+    channel limits the campaign does not set are the dialer's (its trunk's)."""
+    given = dict((options or {}).get("pacing") or {})
+    given.setdefault("cps", defaults.cps)
+    given.setdefault("burst", defaults.burst)
+    given.setdefault("max_channels", defaults.max_concurrent)
+    return PacingSettings.from_options(mode, given)
 
 
 def _set_by_id(table: Table, columns: Iterable[str]) -> Update:
@@ -193,6 +228,9 @@ class DialerOptions:
     ring_timeout_seconds: float = 30.0
     detect_machine: bool = True
     history_days: int = 35
+    # A running campaign's pacing is read again this often: a manager's change takes effect
+    # without a restart.
+    pacing_refresh: timedelta = timedelta(seconds=30)
     creditor_sector: str | None = "financial"
     collector_role: str | None = "third_party"
     caller_name: str = ""
@@ -212,6 +250,8 @@ class _InFlight:
     stored_state: CallState = CallState.QUEUED
     stored: tuple[Any, ...] = ()  # (state, originated, answered, ended) as last written
     settle_queued: bool = False  # in the settle heap
+    account_id: int | None = None
+    caller_e164: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +310,9 @@ class DialerStats:
     outcomes: Counter[str] = field(default_factory=Counter)
     caller_ids: Counter[str] = field(default_factory=Counter)
     answered: int = 0
+    bridged: int = 0  # answered calls moved to an agent
+    abandoned: int = 0  # answered calls no agent took in time (apology played)
+    followups_queued: int = 0  # SMS follow-ups of abandoned calls, queued for the SMS sender
 
 
 class Dialer:
@@ -287,6 +330,7 @@ class Dialer:
         options: DialerOptions | None = None,
         retry: RetryPolicy | None = None,
         on_settled: Callable[[Call], None] | None = None,
+        team: Team | None = None,
     ) -> None:
         self.sessions = sessions
         self.backend = backend
@@ -303,6 +347,14 @@ class Dialer:
         )
         self.stats = DialerStats()
         self.on_settled = on_settled
+        self.team = team
+        self.dispatch: Dispatch | None = None  # agent modes: the pacer and the agent floor
+        self.pacing: PacingSettings | None = None
+        self._pacing_read_at = clock.now()
+        # No caller ID may be presented before this (the pool is resting or cooling down):
+        # deciding more contacts would only park them, so the dialer waits instead.
+        self._numbers_free_at: datetime | None = None
+        self._no_number_logged_at = datetime.min.replace(tzinfo=clock.now().tzinfo)
         self._flights: dict[str, _InFlight] = {}
         self._ready: deque[_Ready] = deque()
         self._prepared: deque[_Prepared] = deque()
@@ -328,6 +380,7 @@ class Dialer:
             if campaign is None:
                 raise ValueError(f"campaign {self.campaign_id} does not exist")
             self._campaign = campaign
+        self._apply_pacing(campaign.pacing_mode, campaign.options, self.clock.now())
         await self.backend.start(self._on_event)
         await self.recover()
 
@@ -391,6 +444,8 @@ class Dialer:
             counts.get(attempt.contact_id or 0, Counter()),
             0,
             attempt.state,
+            account_id=attempt.account_id,
+            caller_e164=attempt.caller_id_e164 or "",
         )
 
     async def close(self) -> None:
@@ -428,11 +483,145 @@ class Dialer:
         """Change the CPS limit (and burst) while running, e.g. a manager's pacing change.
         Tokens earned at the old rate are kept (up to the new burst): no fresh burst is given."""
         bucket = self.limiter.bucket
-        checked = TokenBucket(cps, bucket.burst if burst is None else burst)  # validates
-        bucket.available(self._seconds(self.clock.now()))  # earn at the old rate until now
-        bucket.rate, bucket.burst = checked.rate, checked.burst
-        self.options = replace(self.options, cps=checked.rate, burst=checked.burst)
+        bucket.retune(
+            self._seconds(self.clock.now()), cps, bucket.burst if burst is None else burst
+        )
+        self.options = replace(self.options, cps=bucket.rate, burst=bucket.burst)
         self.wakeup.set()
+
+    # --- pacing -------------------------------------------------------------------------
+
+    @property
+    def pacing_label(self) -> str:
+        """The pacing in use, as a manager reads it (e.g. "predictive, target 2.5 %")."""
+        pacing = self.pacing
+        if pacing is None:
+            return "not started"
+        if pacing.mode is PacingMode.PREDICTIVE:
+            return f"predictive, target {100 * pacing.abandon_target:g} % abandoned"
+        if pacing.mode is PacingMode.RATIO:
+            return f"ratio {pacing.ratio:g} lines per agent"
+        if pacing.mode is PacingMode.PROGRESSIVE:
+            return f"progressive, {pacing.lines_per_agent:g} lines per ready agent"
+        return pacing.mode.value
+
+    def _apply_pacing(self, mode: str, options: dict[str, Any] | None, now: datetime) -> None:
+        """Use the campaign's pacing: at start, and whenever a manager changes it."""
+        try:
+            settings = campaign_pacing(mode, options, self.options)
+        except PacingError as exc:
+            raise PacingSetupError(f"campaign {self.campaign_id}: {exc}") from None
+        if settings == self.pacing:
+            return
+        before = self.pacing
+        agents = settings.mode in AGENT_MODES
+        if before is not None and agents != (before.mode in AGENT_MODES):
+            log.warning(
+                "dialer.pacing_mode_needs_restart",
+                campaign=self.campaign_id,
+                running=before.mode.value,
+                asked=settings.mode.value,
+            )
+            return  # between agentless and agent pacing only a new run can switch
+        if agents and self.team is None:
+            raise PacingSetupError(
+                f"campaign {self.campaign_id} paces {settings.mode.value}, which needs agents "
+                "logged in; until the agent console lands only the simulator has them "
+                "(python main.py campaign run ID --backend sim --agents N), or pace it blast "
+                f"(python main.py campaign pace {self.campaign_id} blast)"
+            )
+        self.pacing = settings
+        if agents:
+            if self.dispatch is None:
+                self.dispatch = Dispatch(
+                    settings,
+                    self._epoch,
+                    team=self.team,
+                    detect_machine=self.options.detect_machine,
+                )
+            else:
+                self.dispatch.change(settings, now)
+        else:
+            given = (options or {}).get("pacing") or {}
+            if "cps" in given or "burst" in given:
+                self.set_cps(settings.cps, settings.burst)
+            if "max_channels" in given:
+                self.limiter.max_concurrent = settings.max_channels
+        if before is not None:
+            log.info(
+                "dialer.pacing_changed",
+                campaign=self.campaign_id,
+                mode=settings.mode.value,
+                changes=settings.as_options(),
+            )
+
+    async def _refresh_pacing(self, now: datetime) -> None:
+        if now - self._pacing_read_at < self.options.pacing_refresh:
+            return
+        self._pacing_read_at = now
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(Campaign.pacing_mode, Campaign.options).where(
+                        Campaign.id == self.campaign_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return
+        try:
+            self._apply_pacing(row[0], row[1], now)
+        except PacingSetupError as exc:
+            log.error("dialer.pacing_refused", campaign=self.campaign_id, error=str(exc))
+
+    async def _act(self, now: datetime) -> None:
+        """Carry out what the floor decided: bridges to agents, apologies of abandons."""
+        dispatch = self.dispatch
+        if dispatch is None:
+            return
+        for action in dispatch.actions(now):
+            flight = self._flights.get(action.call_id)
+            if flight is None:
+                continue
+            call_id = action.call_id
+            if isinstance(action, BridgeCall):
+                self.stats.bridged += 1
+                try:
+                    await self.backend.bridge(call_id, action.agent_id)
+                except BackendError as exc:
+                    log.error("dialer.bridge_failed", call_id=call_id, error=str(exc))
+            elif isinstance(action, AbandonCall):
+                flight.call.mark_abandoned()
+                self._dirty.add(call_id)
+                self.stats.abandoned += 1
+                callback = flight.caller_e164
+                try:
+                    await self.backend.apologise(
+                        call_id, abandon_apology(self.options.caller_name, callback)
+                    )
+                except BackendError as exc:
+                    log.error("dialer.apology_failed", call_id=call_id, error=str(exc))
+                    with contextlib.suppress(BackendError):
+                        await self.backend.hangup(call_id)
+
+    def _followup(self, flight: _InFlight, now: datetime) -> dict[str, Any]:
+        """The SMS row queued for an abandoned call (the SMS sender sends it)."""
+        text = abandon_sms(self.options.caller_name, flight.caller_e164)
+        return {
+            "direction": Direction.OUTBOUND,
+            "phone_id": flight.phone_id,
+            "account_id": flight.account_id,
+            "campaign_id": self.campaign_id,
+            "attempt_id": flight.attempt_id,
+            "to_e164": flight.phone,
+            "from_e164": flight.caller_e164,
+            "body": text.body,
+            "encoding": text.encoding,
+            "segments": text.segments,
+            "provider": "pending",
+            "status": SmsStatus.QUEUED,
+            "created_at": now,
+        }
 
     # --- events (called by the backend, synchronously) -----------------------------------
 
@@ -443,6 +632,11 @@ class Dialer:
             return
         self.stats.events += 1
         flight.call.feed(event)
+        dispatch = self.dispatch
+        if dispatch is not None:
+            dispatch.observe(flight.call, event)
+            if dispatch.pending:
+                self.wakeup.set()
         first = not self._events  # the next flush is now due at a time the driver must learn
         self._events.append((flight.attempt_id, event))
         self._dirty.add(event.call_id)
@@ -499,6 +693,7 @@ class Dialer:
                 flight.call.settle(now)
                 self._dirty.add(call_id)
                 self._settling = True
+        await self._act(now)
         await self._dial(now)
         if self._realtime and self._prepared:
             await self._pace(self._io(now))
@@ -509,6 +704,7 @@ class Dialer:
     async def _io(self, now: datetime) -> None:
         """The step's database work: record what happened, then decide and write more calls."""
         await self._flush(now)
+        await self._refresh_pacing(now)
         count = self._to_prepare(now)
         if count > 0 and (
             self._ready
@@ -546,10 +742,13 @@ class Dialer:
         less those already prepared, within free lines; nothing until a batch is worth it."""
         limiter = self.limiter
         free = limiter.max_concurrent - limiter.in_flight - len(self._prepared)
-        if free <= 0:
+        if free <= 0 or (self._numbers_free_at is not None and now < self._numbers_free_at):
             return 0
         tokens = limiter.bucket.available(self._seconds(now))
         want = min(free, tokens + self._lookahead() - len(self._prepared))
+        if self.dispatch is not None:
+            # As many as the pacer last wished for, one ahead: written before they may leave.
+            want = min(want, self.dispatch.last_wish + 1 - len(self._prepared))
         return want if want >= min(self.options.launch_batch, free) else 0
 
     def next_wakeup(self) -> datetime | None:
@@ -563,16 +762,30 @@ class Dialer:
             candidates.append(self._flushed_at + pause)
         limiter = self.limiter
         free = limiter.max_concurrent - limiter.in_flight
+        dispatch = self.dispatch
+        if dispatch is not None and (
+            self._flights or self._prepared or self._ready or not self._exhausted
+        ):
+            candidates.append(dispatch.next_wakeup(now))
         if free > 0:
             bucket, seconds = limiter.bucket, self._seconds(now)
-            if self._prepared:
-                candidates.append(now + timedelta(seconds=bucket.wait_time(seconds)))
-            if free > len(self._prepared):
+            # A paced campaign dials what its pacer wishes (its tick covers the rest).
+            wished = dispatch.last_wish if dispatch is not None else len(self._prepared)
+            if self._prepared and wished > 0:
+                wait = bucket.wait_time(seconds)
+                if dispatch is not None:
+                    wait = max(wait, dispatch.wait_time(now))
+                candidates.append(now + timedelta(seconds=wait))
+            more = dispatch is None or len(self._prepared) <= wished  # worth preparing more
+            if free > len(self._prepared) and more:
                 batch = min(self.options.launch_batch, free - len(self._prepared))
                 needed = batch + len(self._prepared) - self._lookahead()
                 wait = bucket.wait_time(seconds, min(max(needed, 0), bucket.burst))
                 if self._ready:
-                    candidates.append(now + timedelta(seconds=wait))
+                    opens = now + timedelta(seconds=wait)
+                    if self._numbers_free_at is not None:
+                        opens = max(opens, self._numbers_free_at)
+                    candidates.append(opens)
                 elif self._next_due is not None:
                     opens = max(
                         self._next_due,
@@ -601,6 +814,7 @@ class Dialer:
         events, self._events = self._events, []
         dirty, self._dirty = self._dirty, set()
         settled: list[_InFlight] = []
+        followups: list[dict[str, Any]] = []
         progress: list[dict[str, Any]] = []
         final: list[dict[str, Any]] = []
         after: list[dict[str, Any]] = []
@@ -628,6 +842,8 @@ class Dialer:
                 final.append(row)
                 after.append(self._contact_after(flight, outcome, call.ended_at or now))
                 settled.append(flight)
+                if outcome is AttemptOutcome.ABANDONED and flight.phone:
+                    followups.append(self._followup(flight, now))
             elif stored != flight.stored:
                 progress.append(row)
             flight.stored_state, flight.stored = call.state, stored
@@ -651,6 +867,9 @@ class Dialer:
                 await session.execute(_ATTEMPT_FINAL, final)
             if after:
                 await session.execute(_CONTACT_AFTER, after)
+            if followups:
+                await session.execute(insert(_SMS), followups)
+        self.stats.followups_queued += len(followups)
         for row in after:
             when = row["b_next_attempt_at"]
             if row["b_status"] is ContactStatus.PENDING and when is not None:
@@ -742,7 +961,10 @@ class Dialer:
         decisions: list[dict[str, Any]] = []
         chosen: list[_Chosen] = []
         parked: list[dict[str, Any]] = []
-        for ready in batch:
+        for index, ready in enumerate(batch):
+            if self._numbers_free_at is not None and now < self._numbers_free_at:
+                self._ready.extendleft(reversed(batch[index:]))  # decided once numbers free
+                break
             picked = self._decide_one(ready, now, decisions, parked)
             if picked is not None:
                 chosen.append(picked)
@@ -772,7 +994,10 @@ class Dialer:
                 picked.ready.attempts,
                 picked.ready.outcome_counts,
                 picked.other_phones,
+                account_id=attempt["account_id"],
+                caller_e164=attempt["caller_id_e164"] or "",
             )
+            agent_route = self.dispatch is not None and self.dispatch.mode in _AGENT_ROUTED
             request = OriginateRequest(
                 call_id=call_id,
                 to=picked.phone,
@@ -781,6 +1006,7 @@ class Dialer:
                 timeout_seconds=self.options.ring_timeout_seconds,
                 detect_machine=self.options.detect_machine,
                 variables={"RECAUDO_ATTEMPT": str(attempt["id"])},
+                route=CallRoute.AGENT if agent_route else CallRoute.IVR,
             )
             self._prepared.append(_Prepared(flight, request, picked.reason_kind))
 
@@ -788,10 +1014,17 @@ class Dialer:
         """Originate prepared calls while the limiter has a line and a token for each."""
         prepared = self._prepared
         seconds = self._seconds(now)
-        while prepared and self.limiter.acquire(seconds):
+        dispatch = self.dispatch
+        allowance = len(prepared)
+        if dispatch is not None:
+            allowance = dispatch.launches(now, channels=len(self._flights), limit=len(prepared))
+        while prepared and allowance > 0 and self.limiter.acquire(seconds):
+            allowance -= 1
             ready = prepared.popleft()
             flight, request = ready.flight, ready.request
             self._flights[request.call_id] = flight
+            if dispatch is not None:
+                dispatch.launched(request.call_id, now)
             self.stats.caller_ids[ready.reason_kind] += 1
             try:
                 await self.backend.originate(request)
@@ -924,6 +1157,7 @@ class Dialer:
         earliest: tuple[datetime, Decision, _Candidate] | None = None
         last_denial: tuple[Decision, _Candidate] | None = None
         number_free_at: datetime | None = None
+        no_number: CallerIdError | None = None
         for candidate in ready.candidates:
             try:
                 choice = self.caller_ids.choose(
@@ -934,7 +1168,7 @@ class Dialer:
                 retry = getattr(exc, "retry_at", None) or now + timedelta(minutes=1)
                 number_free_at = retry if number_free_at is None else min(number_free_at, retry)
                 self.stats.caller_id_waits += 1
-                log.warning("dialer.no_caller_id", contact=ready.contact_id, error=str(exc))
+                no_number = exc
                 continue
             subject = replace(candidate.contact, caller_id=choice.e164)
             history = ready.histories.get(candidate.debtor_id, ())
@@ -985,6 +1219,17 @@ class Dialer:
         if number_free_at is not None and (earliest is None or number_free_at < earliest[0]):
             row.update(b_status=ContactStatus.PENDING, b_next_attempt_at=number_free_at)
             when = number_free_at
+            if now - self._no_number_logged_at >= _NO_NUMBER_LOG_EVERY:
+                # At most every few minutes, not once per contact: the pool itself is the news.
+                self._no_number_logged_at = now
+                log.warning(
+                    "dialer.no_caller_id",
+                    contact=ready.contact_id,
+                    until=number_free_at.isoformat(),
+                    waits_so_far=self.stats.caller_id_waits,
+                    error=str(no_number),
+                )
+            self._numbers_free_at = number_free_at
             self._next_due = when if self._next_due is None else min(self._next_due, when)
         elif earliest is not None:
             row.update(b_status=ContactStatus.PENDING, b_next_attempt_at=earliest[0])

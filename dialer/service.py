@@ -41,8 +41,16 @@ from dialer.callerid_store import PoolFileError, import_pool, load_picker
 from dialer.clock import Clock, SystemClock
 from dialer.driver import run_realtime
 from dialer.errors import BackendError
-from dialer.runner import CallerIdSource, Dialer, DialerOptions, FixedCallerId, PooledCallerIds
+from dialer.runner import (
+    CallerIdSource,
+    Dialer,
+    DialerOptions,
+    FixedCallerId,
+    PacingSetupError,
+    PooledCallerIds,
+)
 from dialer.sim.backend import SimBackend
+from dialer.sim.team import SimulatedTeam
 
 __all__ = [
     "BACKENDS",
@@ -69,6 +77,7 @@ class RunRequest:
     backend: BackendName
     caller_ids: Path | None = None
     until: datetime | None = None
+    agents: int = 0  # a simulated team of this many agents (the `sim` backend only)
 
 
 @dataclass
@@ -91,6 +100,11 @@ class RunReport:
     blocked: int = 0
     originate_errors: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
+    pacing: str = "blast"
+    bridged: int = 0
+    live_answers: int = 0  # the FTC's denominator: answers AMD called human
+    abandoned: int = 0
+    followups_queued: int = 0
 
 
 # --- caller IDs and leases -----------------------------------------------------------------
@@ -176,6 +190,11 @@ async def run_campaign(
     Raises RunSetupError (no contact or attempt touched) when the campaign, the settings or the
     backend are not usable, and `db.DatabaseError` when the database is not.
     """
+    if request.agents and request.backend != "sim":
+        raise RunSetupError(
+            f"--agents {request.agents}: simulated agents answer only the sim backend's "
+            f"calls, not {request.backend}'s; real agents come with the agent console"
+        )
     clock = clock or SystemClock()
     engine = db.create_engine(settings.database_url)
     try:
@@ -213,6 +232,7 @@ async def run_campaign(
             clock=clock,
             caller_ids=caller_ids,
             options=options,
+            team=SimulatedTeam(request.agents) if request.agents else None,
         )
         report = RunReport(
             request.campaign_id,
@@ -228,7 +248,7 @@ async def run_campaign(
             raise RunSetupError(str(exc)) from None
         try:
             await dialer.start()
-        except BackendError as exc:
+        except (BackendError, PacingSetupError) as exc:
             await line.close()
             raise RunSetupError(str(exc)) from None
         report.recovered = dialer.in_flight
@@ -249,6 +269,12 @@ async def run_campaign(
         report.blocked = stats.blocked
         report.originate_errors = stats.originate_errors
         report.outcomes = Counter(stats.outcomes)
+        report.pacing = dialer.pacing.mode.value if dialer.pacing is not None else "blast"
+        report.bridged = stats.bridged
+        report.abandoned = stats.abandoned
+        if dialer.dispatch is not None:
+            report.live_answers = dialer.dispatch.stats.ledger.cumulative().live_answers
+        report.followups_queued = stats.followups_queued
         log.info(
             "dialer.run_stopped",
             campaign=report.campaign_id,
@@ -356,6 +382,14 @@ def print_run(report: RunReport, console: Console) -> None:
         + (f", {report.originate_errors:,} originate errors" if report.originate_errors else ""),
         highlight=False,
     )
+    if report.live_answers:
+        console.print(
+            f"pacing {report.pacing}: {report.live_answers:,} live answers, "
+            f"{report.bridged:,} went to agents, {report.abandoned:,} abandoned "
+            f"({100 * report.abandoned / report.live_answers:.1f} %; each heard the apology "
+            f"and has an SMS follow-up queued: {report.followups_queued:,})",
+            highlight=False,
+        )
     if report.left_in_flight:
         console.print(
             f"{report.left_in_flight} calls were still in flight when the run stopped waiting: "

@@ -40,6 +40,14 @@ class TokenBucket:
         self._refill(now)
         return int(self._tokens + 1e-9)
 
+    def retune(self, now: float, rate: float, burst: int) -> None:
+        """A new rate and burst from `now` on: tokens earned until now at the old rate stay,
+        capped at the new burst (a change never grants a fresh burst)."""
+        TokenBucket(rate, burst)  # validates
+        self._refill(now)
+        self.rate, self.burst = rate, burst
+        self._tokens = min(self._tokens, float(burst))
+
     def take(self, now: float, count: int = 1) -> bool:
         """Spend `count` tokens if they are all there; False (and nothing spent) otherwise."""
         self._refill(now)

@@ -175,6 +175,20 @@ def test_create_enrol_list_and_status_after_db_upgrade(tmp_path: Path) -> None:
             {"RECAUDO_ASTERISK__PASSWORD": "x"},
             "the secret is read from RECAUDO_AMI_PASSWORD",
         ),
+        (["campaign", "pace", "{id}", "turbo"], {}, "pacing mode 'turbo' is unknown; use one of"),
+        (
+            ["campaign", "pace", "{id}", "predictive", "--set", "abandon_target=0.05"],
+            {},
+            "abandon_target must be between 0 and 0.03, not 0.05 (the FTC safe harbour is 3 %)",
+        ),
+        (["campaign", "pace", "{id}", "ratio", "--set", "ratio"], {}, "write it as KEY=VALUE"),
+        (["campaign", "pace", "{id}", "ratio", "--set", "speed=2"], {}, "unknown pacing setting"),
+        (["campaign", "pace", "{id}", "ratio", "--set", "cps=fast"], {}, "must be a number"),
+        (
+            ["campaign", "run", "{id}", "--backend", "twilio", "--agents", "3"],
+            {},
+            "simulated agents answer only the sim backend",
+        ),
     ],
 )
 async def test_bad_input_exits_2_names_the_fix_and_changes_nothing(
@@ -277,3 +291,28 @@ async def test_twilio_backend_against_the_local_api(database: Db) -> None:
     assert status["contacts"]["in_progress"] == 0
     assert set(fake.creates_by_call_id.values()) == {1}
     assert len(fake.creates_by_call_id) == status["attempts"]["total"]
+
+
+async def test_pace_then_run_predictive_with_simulated_agents(database: Db, tmp_path: Path) -> None:
+    env = database.env | {
+        "RECAUDO_DIALER__STOP_GRACE_SECONDS": "0",
+        "RECAUDO_DIALER__CALLER_ID": "+15125550101",
+    }
+    campaign = str(database.campaign_id)
+    paced = cli("campaign", "pace", campaign, "predictive", "--set", "abandon_target=0.02", env=env)
+    assert paced.returncode == 0, paced.stderr
+    assert "now paces predictive with abandon_target=0.02" in paced.stdout
+    status = json.loads(cli("campaign", "status", campaign, "--json", env=env).stdout)
+    assert status["campaign"]["pacing"] == {"mode": "predictive", "abandon_target": 0.02}
+    refused = cli("campaign", "run", campaign, "--backend", "sim", "--for-seconds", "1", env=env)
+    assert refused.returncode == 2
+    assert "needs agents" in refused.stderr.replace("\n", " ")
+    assert await database.counts() == (0, 0, CONTACTS)
+    run = cli(
+        "campaign", "run", campaign, "--backend", "sim", "--agents", "3", "--for-seconds", "3",
+        env=env,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "calls placed" in run.stdout
+    attempts, _, _ = await database.counts()
+    assert attempts > 0

@@ -55,6 +55,7 @@ class AsteriskConfig:
     context: str = "ivr"
     amd_context: str = "ivr-amd"
     bridge_context: str = "agent-bridge"
+    abandon_context: str = "recaudo-abandon"
     connect_timeout: float = 5.0
     reconnect_max_seconds: float = 30.0
     action_timeout: float = 10.0
@@ -292,7 +293,11 @@ class AsteriskBackend:
         digits = "".join(ch for ch in number if ch.isdigit())
         dial = self.config.dial_template.format(number=number, digits=digits)
         action_id = f"recaudo-{self._prefix}-{next(self._ids)}"
-        variables = {"RECAUDO_CALL_ID": request.call_id, **request.variables}
+        variables = {
+            "RECAUDO_CALL_ID": request.call_id,
+            "RECAUDO_ROUTE": request.route.value,
+            **request.variables,
+        }
         name = request.caller_name.replace('"', "")
         pairs = [
             ("Action", "Originate"),
@@ -337,22 +342,28 @@ class AsteriskBackend:
                 f"Asterisk refused to hang up call {call_id}: {reply.get('Message')}"
             )
 
-    async def bridge(self, call_id: str, target: str) -> None:
+    async def _redirect(self, call_id: str, context: str, exten: str, what: str) -> None:
         reply = await self._await(
             self._send(
                 {
                     "Action": "Redirect",
                     "Channel": self.tracker.channel_of(call_id),
-                    "Context": self.config.bridge_context,
-                    "Exten": target,
+                    "Context": context,
+                    "Exten": exten,
                     "Priority": "1",
                 }
             )
         )
         if not reply.success:
-            raise BackendError(
-                f"Asterisk could not move call {call_id} to {target}: {reply.get('Message')}"
-            )
+            raise BackendError(f"Asterisk could not {what} call {call_id}: {reply.get('Message')}")
+
+    async def bridge(self, call_id: str, target: str) -> None:
+        await self._redirect(call_id, self.config.bridge_context, target, f"move to {target}")
+
+    async def apologise(self, call_id: str, message: str) -> None:
+        """Redirect the call to the abandon context, which plays the recorded apology and
+        hangs up (`config/asterisk/extensions.conf`, `[recaudo-abandon]`)."""
+        await self._redirect(call_id, self.config.abandon_context, "s", "play the apology on")
 
     async def live_calls(self) -> set[str]:
         replies = await self._await(self._send({"Action": "CoreShowChannels"}), as_list=True)

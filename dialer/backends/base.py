@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from dialer.calls import CallEvent
 
-__all__ = ["Backend", "EventSink", "OriginateRequest"]
+__all__ = ["Backend", "CallRoute", "EventSink", "OriginateRequest"]
 
 EventSink = Callable[[CallEvent], None]
+
+
+class CallRoute(StrEnum):
+    """Where an answered call goes: the IVR talks to the debtor, or the call waits (silent,
+    at most 2 s) for the dialer to bridge it to an agent or play the apology message."""
+
+    IVR = "ivr"
+    AGENT = "agent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +42,7 @@ class OriginateRequest:
     timeout_seconds: float = 30.0
     detect_machine: bool = True
     variables: Mapping[str, str] = field(default_factory=dict)
+    route: CallRoute = CallRoute.IVR
 
 
 class Backend(Protocol):
@@ -58,6 +68,11 @@ class Backend(Protocol):
 
     async def bridge(self, call_id: str, target: str) -> None:
         """Move an answered call into an agent's bridge or conference."""
+        ...
+
+    async def apologise(self, call_id: str, message: str) -> None:
+        """No agent took this answered call in time: play the apology/identification message
+        (`message`, the agency's name and number, es-MX), then hang up. Never silence."""
         ...
 
     async def live_calls(self) -> set[str]:

@@ -83,6 +83,7 @@ def _asterisk(settings: Settings, clock: Clock) -> ConfiguredBackend:
         context=ami.context,
         amd_context=ami.amd_context,
         bridge_context=ami.bridge_context,
+        abandon_context=ami.abandon_context,
     )
     return ConfiguredBackend(
         AsteriskBackend(config, clock=clock), f"asterisk AMI {where} as {ami.username}"

@@ -322,26 +322,38 @@ class TwilioBackend:
             ) from exc
         log.info("twilio_hangup", call_id=leg.call_id, sid=leg.sid, status=status.value)
 
-    async def bridge(self, call_id: str, target: str) -> None:
-        """Move an answered call into the conference `target` (an agent's room)."""
+    async def _update_twiml(self, call_id: str, what: str, twiml: VoiceResponse) -> Leg:
+        """Replace a live call's TwiML (`what` names the action in errors)."""
         leg = self._book.get(call_id)
         if leg is None or leg.sid is None or leg.final:
-            raise BackendError(f"call {call_id} is not a live Twilio call; cannot bridge it")
-        twiml = VoiceResponse()
-        twiml.dial().conference(target)
+            raise BackendError(f"call {call_id} is not a live Twilio call; cannot {what}")
         context = self._context(leg)
         try:
             await self._api(
-                f"bridge {call_id}", lambda: context.update_async(twiml=str(twiml.to_xml()))
+                f"{what} {call_id}", lambda: context.update_async(twiml=str(twiml.to_xml()))
             )
         except _API_ERRORS as exc:
             status, code, message = _api_error(exc)
             raise BackendError(
-                f"bridge {call_id} to {target}: Twilio said HTTP {status} error {code}: {message}"
+                f"{what} {call_id}: Twilio said HTTP {status} error {code}: {message}"
             ) from exc
+        return leg
+
+    async def bridge(self, call_id: str, target: str) -> None:
+        """Move an answered call into the conference `target` (an agent's room)."""
+        twiml = VoiceResponse()
+        twiml.dial().conference(target)
+        leg = await self._update_twiml(call_id, f"bridge it to {target}", twiml)
         self._book.emit(
             leg, [self._book.event(leg, Signal.BRIDGED, detail=target, source="calls.update")]
         )
+
+    async def apologise(self, call_id: str, message: str) -> None:
+        """Replace the call's TwiML with the apology (es-MX) and a hang-up."""
+        twiml = VoiceResponse()
+        twiml.say(message, language="es-MX")
+        twiml.hangup()
+        await self._update_twiml(call_id, "play the apology on it", twiml)
 
     async def live_calls(self) -> set[str]:
         """Calls not yet final, each checked with Twilio so a lost final callback is healed."""

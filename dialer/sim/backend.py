@@ -14,11 +14,11 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from dialer.backends.base import EventSink, OriginateRequest
+from dialer.backends.base import CallRoute, EventSink, OriginateRequest
 from dialer.calls import CallEvent, Signal
 from dialer.clock import Clock
 from dialer.errors import BackendError
-from dialer.sim.population import CallScript, Fate, PopulationModel
+from dialer.sim.population import CallScript, Fate, Population, PopulationModel
 
 __all__ = ["SimBackend"]
 
@@ -38,11 +38,12 @@ class SimBackend:
 
     name = "sim"
 
-    def __init__(
-        self, clock: Clock, *, model: PopulationModel | None = None, seed: int = 0
-    ) -> None:
+    #: How long the apology/identification message of an abandoned call plays.
+    apology_seconds = 9.0
+
+    def __init__(self, clock: Clock, *, model: Population | None = None, seed: int = 0) -> None:
         self.clock = clock
-        self.model = model or PopulationModel()
+        self.model: Population = model or PopulationModel()
         self.rng = random.Random(seed)
         self._sink: EventSink | None = None
         self._queue: list[tuple[datetime, int, CallEvent]] = []
@@ -90,7 +91,29 @@ class SimBackend:
         call = self._calls.get(call_id)
         if call is None or call.ended or not call.answered:
             raise BackendError(f"call {call_id} is not up; it cannot be bridged to {target}")
+        self._drop_pending(call)  # the silent wait (or the IVR) is over
         self._schedule(call, None, Signal.BRIDGED, detail=target, source="ConfbridgeJoin")
+        talk = call.script.talk_seconds or call.script.hangup_after_seconds
+        self._schedule(call, self._elapsed(call) + talk, Signal.HANGUP, cause=16, source="Hangup")
+
+    async def apologise(self, call_id: str, message: str) -> None:
+        call = self._calls.get(call_id)
+        if call is None or call.ended or not call.answered:
+            raise BackendError(f"call {call_id} is not up; no message can be played on it")
+        self._drop_pending(call)
+        self._schedule(
+            call, None, Signal.IVR_STARTED, detail="abandon-message", source="AGIExecStart"
+        )
+        end = self._elapsed(call) + self.apology_seconds
+        self._schedule(call, end, Signal.HANGUP, cause=16, source="Hangup")
+
+    def _elapsed(self, call: _SimCall) -> float:
+        return (self.clock.now() - call.started).total_seconds()
+
+    def script_of(self, call_id: str) -> CallScript | None:
+        """The far end's script of a call not yet forgotten (the truth a benchmark scores by)."""
+        call = self._calls.get(call_id)
+        return call.script if call is not None else None
 
     async def live_calls(self) -> set[str]:
         return {call_id for call_id, call in self._calls.items() if not call.ended}
@@ -177,12 +200,18 @@ class SimBackend:
             call, answer + 0.01, Signal.ORIGINATE_RESULT, reason=4, source="OriginateResponse"
         )
         ivr = answer
+        status = "HUMAN"
         if req.detect_machine:
             ivr = answer + s.amd_seconds
-            status = "MACHINE" if fate is Fate.MACHINE else "HUMAN"
+            status = s.detected
             self._schedule(call, ivr, Signal.AMD, detail=status, source="VarSet")
-        self._schedule(call, ivr + 0.05, Signal.IVR_STARTED, source="AGIExecStart")
         end = answer + s.hangup_after_seconds
+        if req.route is CallRoute.AGENT and status != "MACHINE":
+            # A person (or so AMD says) waits in silence for the dialer's bridge or apology;
+            # nobody does either: they hang up after `hangup_after_seconds`.
+            self._schedule(call, end, Signal.HANGUP, cause=16, source="Hangup")
+            return
+        self._schedule(call, ivr + 0.05, Signal.IVR_STARTED, source="AGIExecStart")
         for index, digit in enumerate(s.keys):
             at = ivr + s.key_delay_seconds * (index + 1)
             if at < end:

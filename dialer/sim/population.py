@@ -8,12 +8,15 @@ and a script is a pure function of the number, the local time and a seeded RNG.
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -22,8 +25,10 @@ from phonenumbers import timezone as pn_timezone
 __all__ = [
     "LAB_PREFIXES",
     "LAB_VARIABLES",
+    "AgentCampaignModel",
     "CallScript",
     "Fate",
+    "Population",
     "PopulationModel",
     "lab_script",
     "local_time",
@@ -58,6 +63,18 @@ class CallScript:
     # The lab's debtor: one SendDTMF of all `keys`, `key_delay_seconds` after the answer,
     # whether or not a prompt listens (instead of one key per prompt that asks for one).
     keys_after_answer: bool = False
+    # What the machine detector will report ("" = the truth: MACHINE for a machine, else HUMAN);
+    # differs from the fate when AMD is wrong.
+    amd_status: str = ""
+    talk_seconds: float = 0.0  # with an agent, until the debtor (or the agent) hangs up
+    promise: bool = False  # an agent who talks with this debtor gets a promise to pay
+
+    @property
+    def detected(self) -> str:
+        """The AMD verdict this call will get."""
+        if self.amd_status:
+            return self.amd_status
+        return "MACHINE" if self.fate is Fate.MACHINE else "HUMAN"
 
     def key_times(self) -> tuple[float, ...]:
         """Seconds after the answer at which each key's DTMF ends (`keys_after_answer` only)."""
@@ -215,6 +232,12 @@ def _default_hourly() -> tuple[float, ...]:
     )
 
 
+class Population(Protocol):
+    """Anything that writes the far end's script for one dial (both simulator faces take one)."""
+
+    def script(self, number: str, at: datetime, rng: random.Random) -> CallScript: ...
+
+
 @dataclass(frozen=True, slots=True)
 class PopulationModel:
     """Probabilities of each fate and the shape of human behaviour; all fields configurable."""
@@ -317,3 +340,114 @@ class PopulationModel:
                 max(4.0, rng.expovariate(1.0 / self.hangup_mean_seconds) + 8.0), 1
             ),
         )
+
+
+def _human_by_hour() -> tuple[tuple[float, float], ...]:
+    # (local hour, share of dials a live person answers): 12 % at 09:00 rising to 28 % at
+    # 19:00, with a dip over lunch (issue 6's default population).
+    return ((0.0, 0.12), (9.0, 0.12), (12.0, 0.17), (13.0, 0.13), (14.5, 0.15), (16.0, 0.22),
+            (19.0, 0.28), (24.0, 0.28))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCampaignModel:
+    """The population of an agent campaign, as shares of dials by local hour (the pacing
+    benchmark's default: human 12 % at 09:00 rising to 28 % at 19:00 with a lunch dip, machine
+    25 %, busy 10 %, invalid 10 %, the rest unanswered; talk lognormal, mean 150 s; AMD wrong
+    on 5 % of humans and 10 % of machines).
+
+    `zone` is the debtors' local zone (one zone: a pacing run needs no geography); `step_at`
+    (local hour) and `step` multiply the human share from then on (a ±50 % step test)."""
+
+    zone: str = "America/Mexico_City"
+    human_by_hour: tuple[tuple[float, float], ...] = field(default_factory=_human_by_hour)
+    machine: float = 0.25
+    busy: float = 0.10
+    invalid: float = 0.10
+    ring_mean_seconds: float = 12.0
+    ring_cv: float = 0.5
+    busy_after_seconds: float = 4.0
+    invalid_after_seconds: float = 2.0
+    amd_seconds: float = 2.5
+    human_as_machine: float = 0.05  # AMD errors
+    machine_as_human: float = 0.10
+    talk_mean_seconds: float = 150.0
+    talk_cv: float = 0.8
+    promise_rate: float = 0.25  # of conversations with an agent
+    step_at: float | None = None
+    step: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("machine", "busy", "invalid", "human_as_machine", "machine_as_human",
+                     "promise_rate"):  # fmt: skip
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(
+                    f"agent campaign model: {name} must be between 0 and 1, not {value}"
+                )
+        hours = [h for h, _ in self.human_by_hour]
+        if hours != sorted(hours) or not hours or hours[0] > 0.0 or hours[-1] < 24.0:
+            raise ValueError("agent campaign model: human_by_hour must cover 0–24 h in order")
+        peak = max(v for _, v in self.human_by_hour) * max(1.0, self.step)
+        if peak + self.machine + self.busy + self.invalid > 1.0:
+            raise ValueError(
+                "agent campaign model: human, machine, busy and invalid shares add up to more "
+                "than 1 at some hour"
+            )
+        ZoneInfo(self.zone)  # an unknown zone fails here, not at the first dial
+
+    def with_overrides(self, **changes: object) -> AgentCampaignModel:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def human_share(self, local_hour: float) -> float:
+        """Share of dials a live person answers at this local hour (linear between anchors)."""
+        points = self.human_by_hour
+        share = points[-1][1]
+        for (h0, v0), (h1, v1) in itertools.pairwise(points):
+            if h0 <= local_hour <= h1:
+                share = v0 if h1 == h0 else v0 + (v1 - v0) * (local_hour - h0) / (h1 - h0)
+                break
+        if self.step_at is not None and local_hour >= self.step_at:
+            share *= self.step
+        return share
+
+    def _lognormal(self, rng: random.Random, mean: float, cv: float) -> float:
+        sigma = math.sqrt(math.log(1 + cv * cv))
+        return rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
+
+    def script(self, number: str, at: datetime, rng: random.Random) -> CallScript:
+        local = at.astimezone(ZoneInfo(self.zone))  # ZoneInfo caches its instances
+        hour = local.hour + local.minute / 60 + local.second / 3600
+        human = self.human_share(hour)
+        draw = rng.random()
+        if draw < self.invalid:
+            return CallScript(Fate.INVALID, ring_seconds=self.invalid_after_seconds, cause=1)
+        draw -= self.invalid
+        if draw < self.busy:
+            return CallScript(Fate.BUSY, ring_seconds=self.busy_after_seconds, cause=17)
+        draw -= self.busy
+        ring = self._lognormal(rng, self.ring_mean_seconds, self.ring_cv)
+        if draw < human:
+            wrong = rng.random() < self.human_as_machine
+            return CallScript(
+                Fate.HUMAN,
+                ring_seconds=ring,
+                amd_seconds=self.amd_seconds,
+                amd_status="MACHINE" if wrong else "",
+                talk_seconds=self._lognormal(rng, self.talk_mean_seconds, self.talk_cv),
+                promise=rng.random() < self.promise_rate,
+                hangup_after_seconds=self.amd_seconds + 15.0,  # if it reaches nobody
+            )
+        draw -= human
+        if draw < self.machine:
+            wrong = rng.random() < self.machine_as_human
+            return CallScript(
+                Fate.MACHINE,
+                ring_seconds=ring,
+                amd_seconds=self.amd_seconds,
+                amd_cause="LONGGREETING-1500-1500",
+                amd_status="HUMAN" if wrong else "",
+                talk_seconds=8.0,  # an agent who gets a machine hangs up
+                hangup_after_seconds=self.amd_seconds + 25.0,
+            )
+        return CallScript(Fate.NO_ANSWER, ring_seconds=120.0, cause=19)

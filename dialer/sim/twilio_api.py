@@ -85,6 +85,7 @@ class SimulatedCall:
     started: datetime | None = None
     ended: datetime | None = None
     conference: str | None = None
+    said: list[str] = field(default_factory=list)  # <Say> texts of TwiML updates
     sequence: itertools.count[int] = field(default_factory=itertools.count)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     stop_status: str = ""
@@ -377,6 +378,9 @@ class TwilioApiFake:
                 return _error(400, 12100, "Document parse failure")
             conference = root.find(".//Conference")
             call.conference = (conference.text or "").strip() if conference is not None else None
+            call.said += [(say.text or "").strip() for say in root.iter("Say")]
+            if root.find(".//Hangup") is not None:
+                self._hang_up(call, "completed")  # after what it says: the fake says it at once
         return web.json_response(self._resource(call))
 
     def _hang_up(self, call: SimulatedCall, status: str) -> None:

@@ -11,7 +11,7 @@ from campaigns.enums import AttemptOutcome, CallState
 from dialer.backends.asterisk import AsteriskBackend, AsteriskConfig
 from dialer.backends.base import OriginateRequest
 from dialer.calls import Call, CallEvent
-from dialer.errors import AmiProtocolError, BackendUnavailable
+from dialer.errors import AmiProtocolError, BackendError, BackendUnavailable
 from dialer.sim.pbx import PbxSimulator
 
 SECRET = "s3cret-for-tests"
@@ -196,5 +196,36 @@ async def test_ami_drop_mid_call_reconnects_and_never_redials(pbx: PbxSimulator)
         await recorder.until_settled("drop-1", within=15)
         assert pbx.originations["drop-1"] == 1
         assert recorder.calls["drop-1"].answered_at is not None
+    finally:
+        await backend.close()
+
+
+async def test_the_apology_redirects_to_the_abandon_context(
+    pbx: PbxSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moved: list[tuple[str, str]] = []
+    redirect = pbx.redirect
+
+    def spy(channel: object, context: str, exten: str, priority: int) -> None:
+        moved.append((context, exten))
+        redirect(channel, context, exten, priority)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pbx, "redirect", spy)
+    recorder = Recorder()
+    backend = _backend(pbx)
+    await backend.start(recorder)
+    try:
+        await backend.originate(OriginateRequest("apo-1", "5550001010", "+525555500101"))
+        for _ in range(200):
+            call = recorder.calls.get("apo-1")
+            if call is not None and call.answered_at is not None:
+                break
+            await asyncio.sleep(0.01)
+        await backend.apologise("apo-1", "Le llamamos de parte de ACME…")
+        await recorder.until_settled("apo-1")
+        assert moved == [("recaudo-abandon", "s")]
+        assert recorder.calls["apo-1"].outcome is AttemptOutcome.HUMAN
+        with pytest.raises(BackendError, match="could not play the apology"):
+            await backend.apologise("never-originated", "…")
     finally:
         await backend.close()

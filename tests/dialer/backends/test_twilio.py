@@ -39,7 +39,7 @@ from dialer.backends.twilio_status import (
 from dialer.backends.twilio_webhooks import PLACEHOLDER_PROMPT, twilio_app
 from dialer.calls import Call, CallEvent, Signal
 from dialer.clock import VirtualClock
-from dialer.errors import BackendUnavailable
+from dialer.errors import BackendError, BackendUnavailable
 from dialer.sim.population import CallScript, Fate
 from dialer.sim.twilio_api import TwilioApiFake
 
@@ -273,6 +273,19 @@ async def test_an_answered_call_is_bridged_then_hung_up(rig: Rig) -> None:
     call = _machine(rig.of("c1"))
     assert call.bridged_to == "agente-7"
     assert call.outcome is AttemptOutcome.HUMAN
+
+
+async def test_the_apology_is_said_in_spanish_then_the_call_ends(rig: Rig) -> None:
+    await rig.backend.originate(_request("c1", TALKER, detect_machine=False))
+    await rig.wait_for("c1", S.IVR_STARTED)
+    await rig.backend.apologise("c1", "Le llamamos de parte de ACME. Gracias.")
+    await rig.fake.wait_finished()
+    (simulated,) = rig.fake.by_call_id("c1")
+    assert simulated.said == ["Le llamamos de parte de ACME. Gracias."]
+    assert simulated.status == "completed"
+    assert _machine(rig.of("c1")).outcome is AttemptOutcome.HUMAN
+    with pytest.raises(BackendError, match="not a live Twilio call"):
+        await rig.backend.apologise("c1", "…")
 
 
 async def test_a_lost_final_callback_is_healed_by_live_calls(rig: Rig) -> None:
