@@ -216,7 +216,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--teams", default=None, help="only these team sizes, e.g. 5,20 (a partial run)"
     )
+    parser.add_argument(
+        "--replot", type=Path, default=None, help="redraw the PNG from a saved run's output"
+    )
     args = parser.parse_args(argv)
+    if args.replot is not None:
+        last = json.loads(args.replot.read_text(encoding="utf-8").strip().splitlines()[-1])
+        shown = [PROGRESSIVE, RATIO_12, RATIO_13, VICI_HARD, VICI_AVERAGE, PREDICTIVE]
+        plot(last["policies"], [p.name for p in shown], last["tuned_vicidial"])
+        print(json.dumps({"bench": "pacing_sim", "replotted": str(PLOT.relative_to(ROOT))}))
+        return 0
     global TEAMS
     if args.teams:
         TEAMS = tuple(int(t) for t in args.teams.split(","))
@@ -275,10 +284,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if not args.quick and not args.no_write:
         write_results(report, out)
-        plot(table, [*shown, PREDICTIVE], tuned)
+        plot(out["policies"], [p.name for p in [*shown, PREDICTIVE]], _by_team(tuned))
         print(f"wrote {RESULTS.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
     print(json.dumps(out, ensure_ascii=False))
     return 0
+
+
+def _by_team(tuned: dict[int, str]) -> dict[str, str]:
+    return {str(agents): name for agents, name in tuned.items()}
 
 
 def _compact(cell: dict[str, Any]) -> dict[str, Any]:
@@ -405,37 +418,42 @@ def write_results(report: str, out: dict[str, Any]) -> None:
     RESULTS.write_text(text, encoding="utf-8")
 
 
-def plot(
-    table: dict[str, dict[int, dict[str, Any]]], shown: list[Policy], tuned: dict[int, str]
-) -> None:
+def plot(policies: dict[str, dict[str, Any]], shown: list[str], tuned: dict[str, str]) -> None:
+    """Occupancy against abandon, one panel per team size, from the JSON line's `policies`."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(TEAMS), figsize=(15, 5), sharey=True)
+    fig, axes = plt.subplots(1, len(TEAMS), figsize=(15, 5.6), sharey=True)
     for ax, agents in zip(axes, TEAMS, strict=True):
-        names = [p.name for p in shown] + [tuned[agents]]
-        for name in names:
-            c = table[name][agents]
+        team = str(agents)
+        for name in [*shown, "tuned"]:
+            cell = policies[tuned[team] if name == "tuned" else name][team]
+            (occupancy, occupancy_ci), (abandon, abandon_ci) = cell["occupancy"], cell["abandon"]
+            label = "VICIdial HARD_LIMIT, tuned maximum level" if name == "tuned" else name
             ax.errorbar(
-                100 * c["abandon"]["mean"],
-                100 * c["occupancy"]["mean"],
-                xerr=100 * c["abandon"]["ci95"],
-                yerr=100 * c["occupancy"]["ci95"],
-                fmt="o",
+                100 * abandon,
+                100 * occupancy,
+                xerr=100 * abandon_ci,
+                yerr=100 * occupancy_ci,
+                fmt="s" if name == PREDICTIVE.name else "o",
                 capsize=3,
-                label=name + (" (tuned)" if name == tuned[agents] else ""),
+                label=label if agents == TEAMS[0] else None,
             )
+            if name == "tuned":
+                level = tuned[team].rsplit(" ", 1)[-1]
+                ax.annotate(f"max {level}", (100 * abandon, 100 * occupancy),
+                            textcoords="offset points", xytext=(6, 6), fontsize=8)  # fmt: skip
         ax.axvline(100 * ABANDON_TARGET, color="grey", linestyle="--", linewidth=1)
         ax.axvline(3.0, color="red", linestyle=":", linewidth=1)
         ax.set_title(f"{agents} agents")
-        ax.set_xlabel("abandon, % of live answers")
+        ax.set_xlabel("abandon, % of live answers (dashed: 2.5 % target; dotted: 3 %)")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("occupancy, %")
-    axes[-1].legend(fontsize=7, loc="lower right")
+    fig.legend(loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.suptitle("Pacing policies: occupancy against abandon (8-hour shifts, mean ± 95 % CI)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(PLOT, dpi=110)
     plt.close(fig)
 
