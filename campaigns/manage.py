@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from campaigns.abandons import AbandonReport, abandon_report
 from campaigns.enrolment import create_campaign, enrol
 from campaigns.enums import Channel, ContactStatus
 from campaigns.models import Attempt, Campaign, CampaignContact
@@ -172,6 +173,7 @@ class CampaignStatusReport:
     at: datetime
     pacing: str = "blast"
     pacing_settings: dict[str, Any] = field(default_factory=dict)
+    abandons: AbandonReport = field(default_factory=AbandonReport)
     contacts: Counter[str] = field(default_factory=Counter)
     due_now: int = 0
     next_due: datetime | None = None
@@ -210,6 +212,7 @@ class CampaignStatusReport:
                 "outcomes": dict(self.outcomes.most_common()),
                 "last_at": instant(self.last_attempt_at),
             },
+            "abandon": self.abandons.to_json(),
         }
 
 
@@ -267,6 +270,7 @@ async def campaign_status(
             report.open_attempts += count
         else:
             report.outcomes[outcome.value] += count
+    report.abandons = await abandon_report(session, campaign_id, now)
     report.last_attempt_at = _aware(
         await session.scalar(
             select(func.max(Attempt.created_at)).where(Attempt.campaign_id == campaign_id)
@@ -306,3 +310,17 @@ def print_status(report: CampaignStatusReport, console: Console) -> None:
         for outcome, count in report.outcomes.most_common():
             table.add_row(outcome, f"{count:,}", f"{count / closed:.0%}")
         console.print(table)
+    abandons = report.abandons
+    if abandons.cumulative.live_answers:
+        worst = abandons.worst_hour
+        console.print(
+            f"abandoned (FTC: of live answers): {abandons.cumulative.rate:.2%} over the campaign "
+            f"({abandons.cumulative.abandons:,} of {abandons.cumulative.live_answers:,}), "
+            f"{abandons.thirty_days.rate:.2%} over the last 30 days"
+            + (
+                f", worst hour {worst[1].rate:.1%} ({worst[0]:%Y-%m-%d %H:00} UTC)"
+                if worst is not None
+                else ""
+            ),
+            highlight=False,
+        )

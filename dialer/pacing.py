@@ -255,6 +255,15 @@ class AbandonLedger:
                 abandons += a
         return AbandonRate(abandons, live)
 
+    def seed_hour(self, hour_start: float, live: int, abandons: int) -> None:
+        """Counts of an earlier run's clock hour (from the database): they weigh in the hourly,
+        cumulative and 30-day rates, not in the minute windows the feedback reads."""
+        hour = self._hours.setdefault(int(hour_start // _HOUR), [0, 0])
+        hour[0] += live
+        hour[1] += abandons
+        self._live += live
+        self._abandons += abandons
+
     def by_hour(self) -> dict[float, AbandonRate]:
         """Each clock hour (its start, in the clock's seconds) with live answers or abandons."""
         return {h * _HOUR: AbandonRate(a, n) for h, (n, a) in sorted(self._hours.items())}

@@ -30,6 +30,7 @@ import structlog
 from sqlalchemy import Table, Update, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from campaigns.abandons import abandon_report
 from campaigns.compliance import Contact, Decision, Event, Pack, PolicySet, decide
 from campaigns.compliance.store import contact_rows, decision_values, histories
 from campaigns.enums import (
@@ -381,6 +382,8 @@ class Dialer:
                 raise ValueError(f"campaign {self.campaign_id} does not exist")
             self._campaign = campaign
         self._apply_pacing(campaign.pacing_mode, campaign.options, self.clock.now())
+        if self.dispatch is not None:
+            await self._seed_abandons()
         await self.backend.start(self._on_event)
         await self.recover()
 
@@ -553,6 +556,18 @@ class Dialer:
                 campaign=self.campaign_id,
                 mode=settings.mode.value,
                 changes=settings.as_options(),
+            )
+
+    async def _seed_abandons(self) -> None:
+        """Earlier runs' live answers and abandons (30 days, by clock hour) count toward this
+        run's rates: the FTC measures the campaign, not a process's lifetime."""
+        dispatch = self.dispatch
+        assert dispatch is not None
+        async with self.sessions() as session:
+            report = await abandon_report(session, self.campaign_id, self.clock.now())
+        for hour, counts in report.by_hour:
+            dispatch.stats.ledger.seed_hour(
+                dispatch.seconds(hour), counts.live_answers, counts.abandons
             )
 
     async def _refresh_pacing(self, now: datetime) -> None:

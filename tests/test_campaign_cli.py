@@ -304,6 +304,7 @@ async def test_pace_then_run_predictive_with_simulated_agents(database: Db, tmp_
     assert "now paces predictive with abandon_target=0.02" in paced.stdout
     status = json.loads(cli("campaign", "status", campaign, "--json", env=env).stdout)
     assert status["campaign"]["pacing"] == {"mode": "predictive", "abandon_target": 0.02}
+    assert status["abandon"]["cumulative"] == {"live_answers": 0, "abandons": 0, "rate": 0.0}
     refused = cli("campaign", "run", campaign, "--backend", "sim", "--for-seconds", "1", env=env)
     assert refused.returncode == 2
     assert "needs agents" in refused.stderr.replace("\n", " ")

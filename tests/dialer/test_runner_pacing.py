@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from campaigns import db
+from campaigns.abandons import abandon_report
 from campaigns.compliance import load_policies
 from campaigns.enrolment import create_campaign, enrol
 from campaigns.enums import AttemptOutcome, SmsStatus
@@ -116,6 +117,21 @@ async def test_abandons_hear_the_apology_and_leave_an_sms(
     rate = dialer.dispatch.stats.ledger.cumulative() if dialer.dispatch else None
     assert rate is not None
     assert rate.abandons == stats.abandoned
+
+    # The campaign's rate is read back from its attempts (per hour, 30 days, cumulative) …
+    async with db.session_factory(engine)() as session:
+        report = await abandon_report(session, campaign_id, clock.now())
+    assert report.cumulative.abandons == stats.abandoned
+    assert report.cumulative.live_answers == rate.live_answers
+    assert report.thirty_days == report.cumulative
+    assert [at.hour for at, _ in report.by_hour] == [15]  # 15:00–15:40 UTC
+    # … and a new run starts from it: the FTC measures the campaign, not one process.
+    again, _, _ = _dialer(engine, campaign_id, agents=1)
+    await again.start()
+    assert again.dispatch is not None
+    seeded = again.dispatch.stats.ledger.cumulative()
+    assert (seeded.abandons, seeded.live_answers) == (stats.abandoned, rate.live_answers)
+    await again.close()
 
 
 async def test_predictive_sends_every_live_answer_to_an_agent_or_the_apology(

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["Call", "Kick", "Where"]
 
 _AGENT_WAIT_SECONDS = 300.0
+_HOLD_SECONDS = 20.0  # [ivr-amd] hold: Wait(20) for the dialer's Redirect (agent campaigns)
+_APOLOGY_SECONDS = 9.0  # [recaudo-abandon]: Playback(recaudo/abandono)
 
 
 class Where(StrEnum):
@@ -209,6 +211,8 @@ class Call:
             await self._conference(context, exten)
         elif context == "agent-wait":
             await self._wait(exten)
+        elif context == "recaudo-abandon":
+            await self._apology()
         else:  # [ivr], and any context the lab dialplan does not know, run the IVR
             self.emit(
                 one.newexten(1, "NoOp", f"IVR for {one.name} caller {self.legs.spec.callerid_all}"),
@@ -238,9 +242,34 @@ class Call:
             one.varset("AMDSTATUS", status),
             one.varset("AMDCAUSE", cause),
             one.newexten(4, "NoOp", f"AMDSTATUS={status} AMDCAUSE={cause}"),
-            one.newexten(5, "AGI", f"{self.pbx.agi_app_data},{status},{cause}"),
         )
+        if status == "HUMAN" and ("RECAUDO_ROUTE", "agent") in self.legs.spec.variables:
+            await self._hold()
+            return
+        self.emit(one.newexten(5, "AGI", f"{self.pbx.agi_app_data},{status},{cause}"))
         await self._agi((status, cause))
+
+    async def _hold(self) -> None:
+        """An agent campaign's person waits, silent, for the dialer's Redirect (to an agent or
+        to the apology); nobody moves the call in time: it hangs up."""
+        one = self.legs.one
+        self.emit(one.newexten(6, "Wait", f"{_HOLD_SECONDS:g}"))
+        self.where = Where.WAIT
+        if not await self.sleep(_HOLD_SECONDS):
+            self.emit(one.newexten(7, "Hangup"))
+            self.local_cause = 16
+
+    async def _apology(self) -> None:
+        """`[recaudo-abandon]`: the recorded apology, then the hang-up."""
+        one = self.legs.one
+        self.emit(
+            one.newexten(1, "NoOp", f"Recaudo call {one.name}: no agent free, apology"),
+            one.newexten(2, "Playback", "recaudo/abandono"),
+        )
+        self.where = Where.WAIT
+        if not await self.sleep(_APOLOGY_SECONDS):
+            self.emit(one.newexten(3, "Hangup"))
+            self.local_cause = 16
 
     async def _conference(self, context: str, exten: str) -> None:
         one = self.legs.one

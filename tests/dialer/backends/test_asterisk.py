@@ -9,7 +9,7 @@ import pytest
 
 from campaigns.enums import AttemptOutcome, CallState
 from dialer.backends.asterisk import AsteriskBackend, AsteriskConfig
-from dialer.backends.base import OriginateRequest
+from dialer.backends.base import CallRoute, OriginateRequest
 from dialer.calls import Call, CallEvent
 from dialer.errors import AmiProtocolError, BackendError, BackendUnavailable
 from dialer.sim.pbx import PbxSimulator
@@ -227,5 +227,31 @@ async def test_the_apology_redirects_to_the_abandon_context(
         assert recorder.calls["apo-1"].outcome is AttemptOutcome.HUMAN
         with pytest.raises(BackendError, match="could not play the apology"):
             await backend.apologise("never-originated", "…")
+    finally:
+        await backend.close()
+
+
+async def test_an_agent_campaigns_call_holds_for_the_dialer_then_hears_the_apology(
+    pbx: PbxSimulator,
+) -> None:
+    recorder = Recorder()
+    backend = _backend(pbx)
+    await backend.start(recorder)
+    try:
+        request = OriginateRequest("hold-1", "5550001011", "+525555500101", route=CallRoute.AGENT)
+        await backend.originate(request)
+        for _ in range(300):
+            call = recorder.calls.get("hold-1")
+            if call is not None and call.amd == "HUMAN":
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.02)
+        call = recorder.calls["hold-1"]
+        # Held in silence (an IVR call is in the IVR by now, or over: no AGI server here).
+        assert call.state is CallState.ANSWERED
+        assert call.ended_at is None
+        await backend.apologise("hold-1", "…")
+        await recorder.until_settled("hold-1")
+        assert recorder.calls["hold-1"].outcome is AttemptOutcome.HUMAN
     finally:
         await backend.close()
