@@ -388,7 +388,10 @@ def _print_abandons(console: Console, report: DayReport) -> None:
             f"[bold]{total.rate:.2%}[/bold]",
         )
     console.print(table)
-    outcomes = ", ".join(f"{k} {v:,}" for k, v in report.outcomes.most_common())
+    outcomes = ", ".join(
+        f"{'still talking at the end' if k == 'open' else k} {v:,}"
+        for k, v in report.outcomes.most_common()
+    )
     console.print(
         f"  pacing {report.pacing}: {report.agents} agents busy {report.occupancy:.1%} of their "
         f"logged-in time; {report.bridged:,} debtors reached an agent; "

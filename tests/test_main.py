@@ -144,6 +144,9 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
         assert f"{country}: 150 rows →" in result.stdout
     assert "0 imported, 0 updated, 147 unchanged" in result.stdout
     assert "America/Chihuahua" in result.stdout
+    assert "7. Predictive dialling to agents" in result.stdout
+    assert "Abandon rate by hour (FTC" in result.stdout
+    assert "pacing predictive: 5 agents busy" in result.stdout.replace("\n", " ")
     assert (tmp_path / "demo" / "recaudo-demo.db").exists()
 
 
