@@ -21,6 +21,7 @@ bench: bootstrap
 	$(PY) bench/sqlite_floor.py
 	$(PY) bench/compliance_bench.py
 	$(PY) bench/dialer_throughput.py
+	$(PY) bench/vicidial_emulation.py
 	$(PY) bench/pacing_sim.py
 
 lock: bootstrap

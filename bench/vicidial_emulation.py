@@ -17,16 +17,32 @@ Agents in disposition (our wrap-up) are PAUSED in VICIdial, so they count in `to
 in READY or INCALL, and their calls are gone. Drop seconds = 2 (the FTC safe-harbour setting),
 so VICIdial's DROP is the same event as Recaudo's abandon; the drop and answer counts are read
 from the campaign's `PacingStats` (what the dialer saw: AMD verdicts, not the truth).
+
+Run as a script, it checks the emulation against what `../shared/pacing.md` §1.6 found of
+VICIdial's defaults — they end near the 3 % drop limit, no busier than progressive dialling,
+with the level pinned at 1.0 most of the shift — on the same floor as `bench/pacing_sim.py`.
+Usage: python bench/vicidial_emulation.py [--quick]; last line of stdout: one JSON object.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
 from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 
-from dialer.floor import FloorCounts
-from dialer.pacing import FloorState, PacingStats
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dialer.dispatch import LaunchPacer
+from dialer.floor import AgentFloor, FloorCounts
+from dialer.pacing import FloorState, PacingMode, PacingSettings, PacingStats
+from dialer.sim.shift import run_shift
 from dialer.throttle import TokenBucket
 
 __all__ = ["AdaptMethod", "VicidialAdaptPacer"]
@@ -157,3 +173,75 @@ class VicidialAdaptPacer:
         self.bucket.take(now, make)
         self._launch_times.extend([now] * make)
         return make
+
+
+async def _fidelity(agents: int, hours: float, seeds: int) -> dict[str, float]:
+    """Mean figures of VICIdial's defaults and of progressive dialling over `seeds` shifts."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    start = datetime(2026, 12, 7, 9, 0, tzinfo=ZoneInfo("America/Mexico_City"))
+    settings = PacingSettings(mode=PacingMode.RATIO, cps=20.0, burst=20, max_channels=5000)
+    progressive = settings.with_changes(mode=PacingMode.PROGRESSIVE)
+    abandon, occupancy, floor_occupancy, pinned = [], [], [], []
+    for seed in range(seeds):
+        made: list[VicidialAdaptPacer] = []
+
+        def build(
+            floor: AgentFloor, stats: PacingStats, made: list[VicidialAdaptPacer] = made
+        ) -> LaunchPacer:
+            made.append(VicidialAdaptPacer(floor.counts, stats, cps=20.0))
+            return made[-1]
+
+        vici = await run_shift(settings, agents=agents, start=start, hours=hours, seed=seed,
+                               pacer=build)  # fmt: skip
+        base = await run_shift(progressive, agents=agents, start=start, hours=hours, seed=seed)
+        abandon.append(vici.abandon_rate)
+        occupancy.append(vici.occupancy)
+        floor_occupancy.append(base.occupancy)
+        pacer = made[0]
+        pinned.append(pacer.updates_at_one / max(1, pacer.level_updates))
+    return {
+        "abandon": statistics.fmean(abandon),
+        "occupancy": statistics.fmean(occupancy),
+        "over_progressive": statistics.fmean(occupancy) - statistics.fmean(floor_occupancy),
+        "level_pinned_at_1": statistics.fmean(pinned),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Check the VICIdial emulation's fidelity.")
+    parser.add_argument("--quick", action="store_true", help="20 agents, 2-hour shifts, 2 seeds")
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    teams, hours, seeds = ((20,), 2.0, 2) if args.quick else ((20, 50), 8.0, 3)
+    figures = {str(a): asyncio.run(_fidelity(a, hours, seeds)) for a in teams}
+    targets: dict[str, dict[str, object]] = {}
+    for team, f in figures.items():
+        checks = {
+            f"abandon_near_the_limit_{team}": (f["abandon"], "2.5 %–4.5 %",
+                                               0.025 <= f["abandon"] <= 0.045),
+            f"no_busier_than_progressive_{team}": (f["over_progressive"], "<= 3 points",
+                                                   f["over_progressive"] <= 0.03),
+            f"level_mostly_pinned_{team}": (f["level_pinned_at_1"], ">= 50 % of updates",
+                                            f["level_pinned_at_1"] >= 0.5),
+        }  # fmt: skip
+        for name, (value, target, met) in checks.items():
+            targets[name] = {"value": round(value, 4), "target": target, "met": met}
+        print(f"{team} agents: " + ", ".join(f"{k} {v:.3f}" for k, v in f.items()))
+    out = {
+        "bench": "vicidial_emulation",
+        "quick": args.quick,
+        "shift_hours": hours,
+        "seeds": seeds,
+        "wall_seconds": round(time.perf_counter() - began, 1),
+        "figures": figures,
+        "targets": targets,
+        "all_met": all(t["met"] for t in targets.values()),
+    }
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -17,44 +17,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from campaigns.enums import AttemptOutcome
 from campaigns.models import Attempt
+from dialer.pacing import AbandonRate
 
-__all__ = ["AbandonCounts", "AbandonReport", "abandon_report"]
+__all__ = ["AbandonReport", "abandon_report"]
 
 _LIVE = (AttemptOutcome.HUMAN, AttemptOutcome.ABANDONED)
 
 
-@dataclass(frozen=True, slots=True)
-class AbandonCounts:
-    live_answers: int = 0
-    abandons: int = 0
-
-    @property
-    def rate(self) -> float:
-        return self.abandons / self.live_answers if self.live_answers else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "live_answers": self.live_answers,
-            "abandons": self.abandons,
-            "rate": round(self.rate, 6),
-        }
-
-
 @dataclass
 class AbandonReport:
-    cumulative: AbandonCounts = AbandonCounts()
-    thirty_days: AbandonCounts = AbandonCounts()
-    by_hour: list[tuple[datetime, AbandonCounts]] = field(default_factory=list)  # 30 days
+    cumulative: AbandonRate = field(default_factory=lambda: AbandonRate(0, 0))
+    by_hour: list[tuple[datetime, AbandonRate]] = field(default_factory=list)  # 30 days
 
     @property
-    def worst_hour(self) -> tuple[datetime, AbandonCounts] | None:
+    def thirty_days(self) -> AbandonRate:
+        return AbandonRate(
+            sum(c.abandons for _, c in self.by_hour), sum(c.live_answers for _, c in self.by_hour)
+        )
+
+    @property
+    def worst_hour(self) -> tuple[datetime, AbandonRate] | None:
         return max(self.by_hour, key=lambda item: item[1].rate, default=None)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "cumulative": self.cumulative.to_json(),
-            "thirty_days": self.thirty_days.to_json(),
-            "by_hour": [{"hour": at.isoformat(), **c.to_json()} for at, c in self.by_hour],
+            "cumulative": self.cumulative.as_dict(),
+            "thirty_days": self.thirty_days.as_dict(),
+            "by_hour": [{"hour": at.isoformat(), **c.as_dict()} for at, c in self.by_hour],
         }
 
 
@@ -89,11 +78,7 @@ async def abandon_report(session: AsyncSession, campaign_id: int, now: datetime)
         counts[0] += count
         if outcome is AttemptOutcome.ABANDONED:
             counts[1] += count
-    report = AbandonReport(
-        cumulative=AbandonCounts(sum(totals.values()), totals.get(AttemptOutcome.ABANDONED, 0)),
-        by_hour=[(at, AbandonCounts(n, ab)) for at, (n, ab) in sorted(hours.items())],
+    return AbandonReport(
+        cumulative=AbandonRate(totals.get(AttemptOutcome.ABANDONED, 0), sum(totals.values())),
+        by_hour=[(at, AbandonRate(ab, n)) for at, (n, ab) in sorted(hours.items())],
     )
-    report.thirty_days = AbandonCounts(
-        sum(c.live_answers for _, c in report.by_hour), sum(c.abandons for _, c in report.by_hour)
-    )
-    return report

@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
+from statistics import NormalDist
 
 from dialer.throttle import TokenBucket
 
@@ -43,6 +44,7 @@ __all__ = [
     "ProgressivePacer",
     "RatioPacer",
     "erlang_c_max_arrivals",
+    "lognormal_params",
     "make_pacer",
 ]
 
@@ -326,36 +328,16 @@ class _Sample:
         return values[min(len(values) - 1, int(q * len(values)))]
 
 
+def lognormal_params(mean: float, cv: float) -> tuple[float, float]:
+    """(mu, sigma) of the lognormal with this mean and coefficient of variation."""
+    sigma = math.sqrt(math.log(1 + cv * cv))
+    return math.log(mean) - sigma * sigma / 2, sigma
+
+
 def _lognormal_prior(mean: float, cv: float, n: int) -> tuple[float, ...]:
     """`n` evenly spaced quantiles of a lognormal: a prior sample that costs no randomness."""
-    sigma = math.sqrt(math.log(1 + cv * cv))
-    mu = math.log(mean) - sigma * sigma / 2
-    return tuple(math.exp(mu + sigma * _normal_quantile((i + 0.5) / n)) for i in range(n))
-
-
-def _normal_quantile(p: float) -> float:
-    """Acklam's rational approximation of the standard normal quantile (|error| < 1.2e-9)."""
-    a = (-39.69683028665376, 220.9460984245205, -275.9285104469687,
-         138.3577518672690, -30.66479806614716, 2.506628274631000)  # fmt: skip
-    b = (-54.47609879822406, 161.5858368580409, -155.6989798598866,
-         66.80131188771972, -13.28068155288572)  # fmt: skip
-    c = (-0.007784894002430293, -0.3223964580411365, -2.400758277161838,
-         -2.549732539343734, 4.374664141464968, 2.938163982698783)  # fmt: skip
-    d = (0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416)
-    if p < 0.02425:
-        q = math.sqrt(-2 * math.log(p))
-        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / (
-            (((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1
-        )
-    if p > 1 - 0.02425:
-        return -_normal_quantile(1 - p)
-    q = p - 0.5
-    r = q * q
-    return (
-        (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5])
-        * q
-        / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
-    )
+    mu, sigma = lognormal_params(mean, cv)
+    return tuple(math.exp(NormalDist(mu, sigma).inv_cdf((i + 0.5) / n)) for i in range(n))
 
 
 @dataclass

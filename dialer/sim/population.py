@@ -9,7 +9,6 @@ and a script is a pure function of the number, the local time and a seeded RNG.
 from __future__ import annotations
 
 import itertools
-import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -21,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
+
+from dialer.pacing import lognormal_params
 
 __all__ = [
     "LAB_PREFIXES",
@@ -412,8 +413,7 @@ class AgentCampaignModel:
         return share
 
     def _lognormal(self, rng: random.Random, mean: float, cv: float) -> float:
-        sigma = math.sqrt(math.log(1 + cv * cv))
-        return rng.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
+        return rng.lognormvariate(*lognormal_params(mean, cv))
 
     def script(self, number: str, at: datetime, rng: random.Random) -> CallScript:
         local = at.astimezone(ZoneInfo(self.zone))  # ZoneInfo caches its instances

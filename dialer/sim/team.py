@@ -7,8 +7,9 @@ coefficient of variation 0.3 by default (`../shared/pacing.md` §1.6). Seeded.
 
 from __future__ import annotations
 
-import math
 import random
+
+from dialer.pacing import lognormal_params
 
 __all__ = ["SimulatedTeam"]
 
@@ -26,11 +27,10 @@ class SimulatedTeam:
         width = max(2, len(str(size)))
         self.agent_ids = tuple(f"agent-{i:0{width}d}" for i in range(1, size + 1))
         self._rng = random.Random(seed)
-        self._sigma = math.sqrt(math.log(1 + wrap_cv * wrap_cv))
-        self._mu = math.log(wrap_mean) - self._sigma**2 / 2 if wrap_mean > 0 else -math.inf
+        self._params = lognormal_params(wrap_mean, wrap_cv) if wrap_mean > 0 else (0.0, 0.0)
         self.wrap_mean = wrap_mean
 
     def wrap_seconds(self, agent_id: str) -> float:
         if self.wrap_mean == 0:
             return 0.0
-        return self._rng.lognormvariate(self._mu, self._sigma)
+        return self._rng.lognormvariate(*self._params)
