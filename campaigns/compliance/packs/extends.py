@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from campaigns.compliance.packs.model import POLICY_DIR, Pack, PolicyError, PolicySet
 from campaigns.compliance.packs.reader import PackReader, RawPack
@@ -65,12 +66,65 @@ def _looser(child: Rule, parent: Rule) -> str | None:
         same = (child.country, child.subdiv) == (parent.country, parent.subdiv)
         if not same or not child.extra >= parent.extra or not child.removed <= parent.removed:
             return "it drops holidays"
+        if child.use_day is not None and child.use_day != parent.use_day:
+            kept = f"{WEEKDAYS[child.use_day]}'s hours"
+            was = "closes them" if parent.use_day is None else f"keeps {WEEKDAYS[parent.use_day]}'s"
+            return f"it opens holidays with {kept} where the parent {was}"
         return None if _covers(child.channels, parent.channels) else "it covers fewer channels"
     if child == replace(parent, note=child.note, source=child.source, status=child.status):
         return None
     return (
         "only window, cap and holiday rules can be replaced (tightened); add a rule with a new id"
     )
+
+
+def _holiday_hours(rules: dict[str, Rule], reader: PackReader, raw_rules: list[Any]) -> None:
+    """Give each window rule of the pack the holiday rule (`on_holiday: {use_day: …}`) whose
+    holidays keep another weekday's hours in it. A window rule that such a holiday rule covers
+    only in part would need two answers for one channel set: refused."""
+    keeps = [r for r in rules.values() if isinstance(r, HolidayRule) and r.use_day is not None]
+    for rule_id, rule in list(rules.items()):
+        if not isinstance(rule, WindowRule):
+            continue
+        wanted: HolidayRule | None = None
+        for holiday in keeps:
+            if _covers(holiday.channels, rule.channels):
+                if wanted is not None and wanted.use_day != holiday.use_day:
+                    raise _at(
+                        reader,
+                        raw_rules,
+                        holiday.id,
+                        (
+                            f"window {rule_id!r} would keep both {WEEKDAYS[wanted.use_day or 0]}'s "
+                            f"and {WEEKDAYS[holiday.use_day or 0]}'s hours on holidays; give one "
+                            "use_day for these channels"
+                        ),
+                    )
+                wanted = holiday
+            elif (
+                rule.channels is None
+                or holiday.channels is None
+                or (rule.channels & holiday.channels)
+            ):
+                raise _at(
+                    reader,
+                    raw_rules,
+                    holiday.id,
+                    (
+                        f"on_holiday.use_day covers only some channels of window {rule_id!r}; give "
+                        "both rules the same channels, or split the window by channel"
+                    ),
+                )
+        if rule.holiday is not wanted:
+            rules[rule_id] = replace(rule, holiday=wanted)
+
+
+def _at(reader: PackReader, raw_rules: list[Any], rule_id: str, why: str) -> PolicyError:
+    """A load error pointing at the pack's own rule `rule_id` (or at the pack, if inherited)."""
+    for index, node in enumerate(raw_rules):
+        if isinstance(node, Mapping) and node.get("id") == rule_id:
+            return reader.fail(node, f"rules[{index}] (id {rule_id})", why)
+    return PolicyError(f"{reader.path}: rule {rule_id!r} (inherited): {why}")
 
 
 def _resolve(
@@ -125,6 +179,7 @@ def _resolve(
                     f"would loosen the inherited rule: {why}",
                 )
         rules[rule.id] = rule
+    _holiday_hours(rules, reader, raw_rules)
     resolved = replace(
         pack, rules=tuple(rules.values()), sources=sources, own_rule_ids=frozenset(own)
     )

@@ -128,6 +128,20 @@ class PackReader:
             raise self.fail(node, where, f"give a list of: {', '.join(allowed)} (got {value!r})")
         return frozenset(value)
 
+    def on_holiday(self, node: _Map, value: Any, where: str) -> int | None:
+        """`deny` (None) or `{use_day: sun}` (the weekday's index, 0 = Monday)."""
+        if value == "deny":
+            return None
+        day = value.get("use_day") if isinstance(value, dict) and len(value) == 1 else None
+        if day not in WEEKDAYS:
+            raise self.fail(
+                node,
+                f"{where}.on_holiday",
+                f"give deny or {{use_day: mon…sun}} (got {value!r}); use_day keeps that "
+                "weekday's hours of the pack's windows on holidays",
+            )
+        return WEEKDAYS.index(day)
+
     def window_days(
         self, node: _Map, days: Any, where: str
     ) -> tuple[tuple[tuple[int, int], ...], ...]:
@@ -214,6 +228,7 @@ class PackReader:
                 subdiv=calendar.get("subdiv"),
                 extra=self.dates(node, node.get("extra_dates", []), where),
                 removed=self.dates(node, node.get("removed_dates", []), where),
+                use_day=self.on_holiday(node, node.get("on_holiday", "deny"), where),
             )
         if kind == "cap":
             self.keys(

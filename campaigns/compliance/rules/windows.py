@@ -22,6 +22,7 @@ from campaigns.compliance.rules.base import Rule, Verdict, hhmm
 __all__ = ["CHUNK", "CalendarRule", "HolidayRule", "WindowRule", "allowed_intervals"]
 
 _WEEKDAY_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _CLOCK = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))  # "HH:MM", by minute of day
 _MINUTE = timedelta(minutes=1)
 
@@ -44,6 +45,24 @@ class WindowRule(CalendarRule):
     """Local wall-clock ranges per weekday, half-open [start, end), in seconds after midnight."""
 
     days: tuple[tuple[tuple[int, int], ...], ...]  # index 0 = Monday
+    #: A holiday rule of the same pack with `on_holiday: {use_day: …}`: on its holidays this
+    #: window keeps that weekday's ranges instead of the day's own (set when the pack is loaded).
+    holiday: HolidayRule | None = None
+
+    def ranges_on(self, day: date) -> tuple[tuple[int, int], ...]:
+        """The ranges of local date `day`: its weekday's, or on a holiday of `holiday` the
+        ranges of the weekday that holiday rule names."""
+        holiday = self.holiday
+        if holiday is not None and holiday.use_day is not None and holiday.is_holiday(day):
+            return self.days[holiday.use_day]
+        return self.days[day.weekday()]
+
+    def _holiday_hours(self, day: date) -> int | None:
+        """The weekday whose hours `day` keeps because it is a holiday, or None."""
+        holiday = self.holiday
+        if holiday is not None and holiday.use_day is not None and holiday.is_holiday(day):
+            return holiday.use_day
+        return None
 
     def _earliest_in(self, tz: ZoneInfo, t: datetime, ts: float, margin: int) -> datetime | None:
         """`t` if a contact may start at `t` (`ts` as a timestamp) in `tz`, else the next instant
@@ -82,8 +101,19 @@ class WindowRule(CalendarRule):
             return None
         tz = failing
         local = t.astimezone(tz)
-        ranges = self.days[local.weekday()]
+        used = self._holiday_hours(local.date())
+        ranges = self.days[local.weekday() if used is None else used]
         if not ranges:
+            if used is not None:
+                return Verdict(
+                    Code.HOLIDAY,
+                    tz.key,
+                    f"{local.date().isoformat()} es día festivo ({tz.key}) y usa el horario del "
+                    f"{_WEEKDAY_ES[used]}, sin contacto",
+                    f"{local.date().isoformat()} is a public holiday ({tz.key}) and keeps "
+                    f"{_WEEKDAY_EN[used]}'s hours: no contact",
+                    earliest,
+                )
             return Verdict(
                 Code.DAY_CLOSED,
                 tz.key,
@@ -95,6 +125,9 @@ class WindowRule(CalendarRule):
         shown = _shown(ranges)
         note_es = f", sin iniciar en los últimos {margin // 60} min" if margin else ""
         note_en = f", no start in the last {margin // 60} min" if margin else ""
+        if used is not None:
+            note_es += f" (día festivo: horario del {_WEEKDAY_ES[used]})"
+            note_en += f" (public holiday: {_WEEKDAY_EN[used]}'s hours)"
         tail_es = f" en {tz.key}; horario permitido {shown}{note_es}"
         tail_en = f" in {tz.key}; allowed {shown}{note_en}"
         offset = local.utcoffset()
@@ -142,7 +175,7 @@ def allowed_intervals(
     starts: list[float] = []
     ends: list[float] = []
     while day <= last:
-        for start, end in rule.days[day.weekday()]:
+        for start, end in rule.ranges_on(day):
             if end - margin <= start:
                 continue
             begin = at_local(day, start, tz).timestamp()
@@ -166,6 +199,9 @@ class HolidayRule(CalendarRule):
     subdiv: str | None
     extra: frozenset[date]
     removed: frozenset[date]
+    #: `on_holiday: {use_day: sun}` (0 = Monday): a holiday keeps that weekday's hours in the
+    #: pack's window rules instead of closing (`WindowRule.holiday`); None = `on_holiday: deny`.
+    use_day: int | None = None
 
     def is_holiday(self, day: date) -> bool:
         if day in self.removed:
@@ -173,6 +209,8 @@ class HolidayRule(CalendarRule):
         return day in self.extra or day in holiday_dates(self.country, self.subdiv, day.year)
 
     def check(self, zones: tuple[ZoneInfo, ...], margin: int, t: datetime) -> Verdict | None:
+        if self.use_day is not None:
+            return None  # the pack's window rules keep the named day's hours on holidays
         worst: tuple[ZoneInfo, date, datetime] | None = None
         for tz in zones:
             day = t.astimezone(tz).date()

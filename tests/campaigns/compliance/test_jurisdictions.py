@@ -57,8 +57,10 @@ CL = ("cl-l19496",)
 BR = ("br-sp",)
 
 
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def attempt(
@@ -375,9 +377,13 @@ MX_CASES = [
     case("mx-condusef-sunday-allowed", MXF, MX_CDMX, "voice_live", utc(2026, 6, 7, 16, 0)),  # Sun 10:00
     case("mx-condusef-holiday-allowed", MXF, MX_CDMX, "voice_live", utc(2026, 3, 16, 16, 0)),  # Mon 16 Mar (Benito Juárez) 10:00: no holiday rule
     case("mx-condusef-email-2200-denied", MXF, MX_CDMX, "email", utc(2026, 6, 3, 4, 0), "WINDOW_CLOSED mx-condusef/hours@America/Mexico_City", next_at=utc(2026, 6, 3, 13, 0)),  # Tue 22:00: "comunicarse" = every medium
-    # PROFECO: Mon–Fri 07:00–22:00 (⚠️ days), no holidays.
+    # PROFECO: Mon–Fri 07:00–22:00 (⚠️ days), no holidays; forbidden "entre las 22:01 y las 06:59",
+    # so the 22:00 minute is allowed and 06:59 is not.
     case("mx-profeco-fri-2159-allowed", MXC, MX_CDMX, "voice_live", utc(2026, 6, 6, 3, 59)),  # Fri 21:59
-    case("mx-profeco-fri-2200-next-monday", MXC, MX_CDMX, "voice_live", utc(2026, 6, 6, 4, 0), "WINDOW_CLOSED mx-profeco/hours@America/Mexico_City", next_at=utc(2026, 6, 8, 13, 0)),  # Fri 22:00 → Mon 07:00
+    case("mx-profeco-fri-2200-allowed", MXC, MX_CDMX, "voice_live", utc(2026, 6, 6, 4, 0)),  # Fri 22:00
+    case("mx-profeco-fri-220059-allowed", MXC, MX_CDMX, "voice_live", utc(2026, 6, 6, 4, 0, 59)),  # Fri 22:00:59
+    case("mx-profeco-fri-2201-next-monday", MXC, MX_CDMX, "voice_live", utc(2026, 6, 6, 4, 1), "WINDOW_CLOSED mx-profeco/hours@America/Mexico_City", next_at=utc(2026, 6, 8, 13, 0)),  # Fri 22:01 → Mon 07:00
+    case("mx-profeco-mon-0659-denied", MXC, MX_CDMX, "voice_live", utc(2026, 6, 8, 12, 59), "WINDOW_CLOSED mx-profeco/hours@America/Mexico_City", next_at=utc(2026, 6, 8, 13, 0)),  # Mon 06:59 → 07:00
     case("mx-profeco-saturday-denied", MXC, MX_CDMX, "voice_live", utc(2026, 6, 6, 16, 0), "DAY_CLOSED mx-profeco/hours@America/Mexico_City", next_at=utc(2026, 6, 8, 13, 0)),  # Sat 10:00
     case("mx-profeco-sunday-denied", MXC, MX_CDMX, "voice_live", utc(2026, 6, 7, 16, 0), "DAY_CLOSED mx-profeco/hours@America/Mexico_City", next_at=utc(2026, 6, 8, 13, 0)),  # Sun 10:00
     case("mx-profeco-holiday-denied", MXC, MX_CDMX, "voice_live", utc(2026, 3, 16, 16, 0), "HOLIDAY mx-profeco/holidays@America/Mexico_City", next_at=utc(2026, 3, 17, 13, 0)),  # Mon 16 Mar 10:00 → Tue 07:00

@@ -520,3 +520,96 @@ def test_unknown_zone_deny_refuses_a_contact_without_zones(tmp_path: Path) -> No
     d = decide(nowhere, "sms", at, (), packs)  # the country is known, but `unknown: deny`
     assert [(r.code, r.rule) for r in d.reasons] == [(Code.ZONE_UNKNOWN, "zones")]
     assert d.next_allowed_at is None
+
+
+# -- on_holiday: deny, or keep another weekday's hours ----------------------------------------
+
+WEEK_AND_SUNDAY = """\
+  - id: hours
+    kind: window
+    channels: all
+    days: {mon: ["08:00-20:00"], tue: ["08:00-20:00"], sun: ["09:00-13:00"]}
+    status: policy
+"""
+SUNDAY_HOURS_ON_HOLIDAYS = """\
+  - id: feriados
+    kind: holiday_block
+    calendar: {country: PE}
+    channels: all
+    on_holiday: {use_day: sun}
+    status: policy
+"""
+DENY_ON_HOLIDAYS = SUNDAY_HOURS_ON_HOLIDAYS.replace("{use_day: sun}", "deny")
+
+
+def lima(day: int, hour: int, minute: int = 0) -> datetime:
+    """June 2026 in Lima (UTC-5 all year)."""
+    return datetime(2026, 6, day, hour + 5, minute, tzinfo=UTC)
+
+
+def test_a_holiday_that_keeps_sunday_hours(tmp_path: Path) -> None:
+    write(tmp_path, "hol", pack_text("hol", WEEK_AND_SUNDAY + SUNDAY_HOURS_ON_HOLIDAYS))
+    packs = load_policies(tmp_path).select(["hol"])
+    # Mon 29 Jun 2026 is San Pedro y San Pablo: Sunday's 09:00–13:00, not Monday's 08:00–20:00.
+    assert not decide(DEBTOR_PE, "voice_live", lima(22, 8, 30), (), packs).reasons  # a Monday
+    early = decide(DEBTOR_PE, "voice_live", lima(29, 8, 30), (), packs)
+    assert [(r.code, r.rule) for r in early.reasons] == [(Code.WINDOW_CLOSED, "hours")]
+    assert "horario del domingo" in early.reasons[0].detail_es
+    assert "Sunday's hours" in early.reasons[0].detail_en
+    assert early.next_allowed_at == lima(29, 9)
+    assert decide(DEBTOR_PE, "voice_live", lima(29, 9), (), packs).allowed
+    assert decide(DEBTOR_PE, "voice_live", lima(29, 12, 59), (), packs).allowed
+    late = decide(DEBTOR_PE, "voice_live", lima(29, 13), (), packs)
+    assert late.next_allowed_at == lima(30, 8)  # Tuesday keeps its own hours
+    # The same pack with `deny`: the whole holiday is closed.
+    write(tmp_path, "hol", pack_text("hol", WEEK_AND_SUNDAY + DENY_ON_HOLIDAYS))
+    denied = decide(
+        DEBTOR_PE, "voice_live", lima(29, 10), (), load_policies(tmp_path).select(["hol"])
+    )
+    assert [(r.code, r.rule) for r in denied.reasons] == [(Code.HOLIDAY, "feriados")]
+    assert denied.next_allowed_at == lima(30, 8)
+
+
+def test_a_holiday_that_keeps_a_closed_days_hours_is_closed(tmp_path: Path) -> None:
+    rules = WEEK_AND_SUNDAY + SUNDAY_HOURS_ON_HOLIDAYS.replace("use_day: sun", "use_day: sat")
+    write(tmp_path, "hol", pack_text("hol", rules))
+    d = decide(DEBTOR_PE, "sms", lima(29, 10), (), load_policies(tmp_path).select(["hol"]))
+    assert [(r.code, r.rule, r.zone) for r in d.reasons] == [
+        (Code.HOLIDAY, "hours", "America/Lima")
+    ]
+    assert "sábado" in d.reasons[0].detail_es
+    assert d.next_allowed_at == lima(30, 8)
+
+
+_SUN = SUNDAY_HOURS_ON_HOLIDAYS
+
+
+@pytest.mark.parametrize(
+    ("parent", "rules", "says"),
+    [
+        pytest.param(None, WEEK_AND_SUNDAY + _SUN.replace("{use_day: sun}", "{use_day: funday}"), "on_holiday: give deny or {use_day: mon…sun}", id="unknown-day"),
+        pytest.param(None, WEEK_AND_SUNDAY + _SUN.replace("{use_day: sun}", "close"), "on_holiday: give deny or {use_day: mon…sun} (got 'close')", id="not-deny"),
+        pytest.param(None, WEEK_AND_SUNDAY + _SUN.replace("{use_day: sun}", "{use_day: sun, also: 1}"), "on_holiday: give deny or {use_day: mon…sun}", id="extra-key"),
+        pytest.param(None, WEEK_AND_SUNDAY + _SUN.replace("channels: all", "channels: [sms]"), "on_holiday.use_day covers only some channels of window 'hours'", id="part-of-a-window"),
+        pytest.param(WEEK_AND_SUNDAY + DENY_ON_HOLIDAYS, _SUN, "would loosen the inherited rule: it opens holidays with sun's hours where the parent closes them", id="child-opens-closed-holidays"),
+    ],
+)  # fmt: skip
+def test_bad_on_holiday_is_refused(
+    tmp_path: Path, parent: str | None, rules: str, says: str
+) -> None:
+    if parent is not None:
+        write(tmp_path, "parent", pack_text("parent", parent))
+    text = pack_text("hol", rules, extends="parent" if parent else "")
+    path = write(tmp_path, "hol", text)
+    message = refused(tmp_path)
+    assert message.startswith(f"{path}:{line_of(text, '- id: feriados')}: "), message
+    assert says in message
+
+
+def test_a_child_may_close_the_parents_open_holidays(tmp_path: Path) -> None:
+    write(tmp_path, "parent", pack_text("parent", WEEK_AND_SUNDAY + SUNDAY_HOURS_ON_HOLIDAYS))
+    write(tmp_path, "child", pack_text("child", DENY_ON_HOLIDAYS, extends="parent"))
+    policies = load_policies(tmp_path)
+    assert decide(DEBTOR_PE, "sms", lima(29, 10), (), policies.select(["parent"])).allowed
+    d = decide(DEBTOR_PE, "sms", lima(29, 10), (), policies.select(["child"]))
+    assert [(r.code, r.pack, r.rule) for r in d.reasons] == [(Code.HOLIDAY, "child", "feriados")]
