@@ -5,8 +5,12 @@ in another zone, so two candidate zones), histories of 0–20 events over the pr
 instants spread over a week, channels voice_prerecorded / voice_live / sms; packs chosen per
 contact as the product does. Only decide() is timed.
 
-Usage: python bench/compliance_bench.py [--decisions N] [--quick]
+Usage: python bench/compliance_bench.py [--decisions N] [--quick] [--instructions]
 Target (issue 4): ≥ 100,000 decide() calls per second. Last line: one JSON object.
+
+`--instructions` counts machine instructions per decide() instead, under valgrind's callgrind
+(two runs: warm-up only, then warm-up plus 2 passes over 2,000 cases; the difference over 4,000
+decisions), with PYTHONHASHSEED=0: a figure that repeats exactly whatever the machine's speed.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import json
 import os
 import platform
 import random
+import re
+import shutil
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -125,11 +132,76 @@ def _reference_ns() -> float:
     return best / 200_000 * 1e9
 
 
+def _count_instructions(quick: bool) -> dict[str, object]:
+    """Instructions per decide() under callgrind (see the module's docstring)."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    size = 250 if quick else 2_000
+    totals = []
+    for passes in (0, 2):
+        run = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                __file__,
+                "--passes-under-valgrind",
+                f"{passes},{size}",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+            check=True,
+        )
+        found = re.search(r"Collected : (\d+)", run.stderr)
+        if found is None:
+            raise SystemExit(f"callgrind printed no total:\n{run.stderr[-2000:]}")
+        totals.append(int(found.group(1)))
+    per = (totals[1] - totals[0]) / (2 * size)
+    return {
+        "bench": "compliance_instructions",
+        "decisions": 2 * size,
+        "instructions_per_decision": round(per),
+        "machine": f"{platform.machine()} {os.cpu_count()} CPU, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+        # No target of its own: the issue's target is wall-clock decisions per second.
+        "targets": {},
+        "met": {},
+    }
+
+
+def _passes(spec: str) -> None:
+    """Under valgrind: warm up over `size` cases, then decide them `passes` more times."""
+    passes, size = (int(x) for x in spec.split(","))
+    policies = load_policies()
+    cases = population(size, seed=3)
+    selected = [
+        policies.for_contact(c.country, c.subdivision, "financial", "third_party")
+        for c, *_ in cases
+    ]
+    for _ in range(1 + passes):
+        for (contact, channel, at, history), packs in zip(cases, selected, strict=True):
+            decide(contact, channel, at, history, packs)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--decisions", type=int, default=300_000)
     parser.add_argument("--quick", action="store_true", help="50,000 decisions")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions per decide() (valgrind)"
+    )
+    parser.add_argument("--passes-under-valgrind", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.passes_under_valgrind:
+        _passes(args.passes_under_valgrind)
+        return 0
+    if args.instructions:
+        figures = _count_instructions(args.quick)
+        print(f"{figures['instructions_per_decision']:,} instructions per decide()")
+        print(json.dumps(figures))
+        return 0
     total = 50_000 if args.quick else args.decisions
     policies = load_policies()
     cases = population(5_000, seed=3)

@@ -373,8 +373,16 @@ class PackReader:
                 line_types=None if line_types is None else self.line_types(node, line_types, where),
             )
         if kind == "channel_authorization":
-            self.keys(node, where, base, {"requires"})
-            return ChannelAuthorizationRule(**common)
+            self.keys(node, where, base, {"requires", "when_unknown"})
+            unknown = node.get("when_unknown", "allow")
+            if unknown not in ("allow", "deny"):
+                raise self.fail(
+                    node,
+                    f"{where}.when_unknown",
+                    f"allow or deny (got {unknown!r}): what a contact with no authorised "
+                    "channels on record gets",
+                )
+            return ChannelAuthorizationRule(**common, unknown_allowed=unknown == "allow")
         if kind == "channel_block":
             self.keys(node, where, base | {"channels"}, set())
             return ChannelBlockRule(**common, channels=self.channels(node, node["channels"], where))

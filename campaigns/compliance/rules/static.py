@@ -136,11 +136,26 @@ class ConsentRule(StaticRule):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelAuthorizationRule(StaticRule):
+    """Only the channels the debtor authorised. With no authorisations on record the contact is
+    not restricted (the contact format's meaning of an absent list) unless `unknown_allowed` is
+    False (`when_unknown: deny`, for an agency that wants the authorisation on file first)."""
+
     reads: ClassVar[tuple[str, ...]] = ("authorized_channels",)
+    unknown_allowed: bool = True
 
     def judge(self, contact: Contact, channel: str) -> Verdict | None:
         allowed = contact.authorized_channels
-        if allowed is None or channel in allowed:
+        if allowed is None:
+            if self.unknown_allowed:
+                return None
+            return Verdict(
+                Code.CHANNEL_NOT_AUTHORIZED,
+                None,
+                f"no consta qué canales autorizó el deudor; no se usa {channel}",
+                f"no record of the channels the debtor authorised; {channel} is not used",
+                None,
+            )
+        if channel in allowed:
             return None
         shown = ", ".join(sorted(allowed)) or "ninguno"
         return Verdict(

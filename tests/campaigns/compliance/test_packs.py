@@ -613,3 +613,42 @@ def test_a_child_may_close_the_parents_open_holidays(tmp_path: Path) -> None:
     assert decide(DEBTOR_PE, "sms", lima(29, 10), (), policies.select(["parent"])).allowed
     d = decide(DEBTOR_PE, "sms", lima(29, 10), (), policies.select(["child"]))
     assert [(r.code, r.pack, r.rule) for r in d.reasons] == [(Code.HOLIDAY, "child", "feriados")]
+
+
+# -- channel_authorization: what no authorisations on record means --------------------------
+
+AUTHORISED = """\
+  - id: authorised
+    kind: channel_authorization
+    requires: debtor_authorized
+    status: policy
+"""
+
+
+def test_channel_authorization_when_unknown(tmp_path: Path) -> None:
+    write(tmp_path, "lax", pack_text("lax", ALL_DAY + AUTHORISED))
+    strict = AUTHORISED.replace("status: policy", "when_unknown: deny\n    status: policy")
+    write(tmp_path, "strict", pack_text("strict", ALL_DAY + strict))
+    policies = load_policies(tmp_path)
+    lax, tight = policies.select(["lax"]), policies.select(["strict"])
+    sms_only = Contact(
+        country="PE", zones=("America/Lima",), role="debtor", authorized_channels=frozenset({"sms"})
+    )
+    at = lima(2, 10)
+    assert decide(DEBTOR_PE, "sms", at, (), lax).allowed  # nothing on record: not restricted
+    d = decide(DEBTOR_PE, "sms", at, (), tight)
+    assert [(r.code, r.rule) for r in d.reasons] == [(Code.CHANNEL_NOT_AUTHORIZED, "authorised")]
+    assert "no record of the channels the debtor authorised" in d.reasons[0].detail_en
+    assert d.next_allowed_at is None
+    for packs in (lax, tight):  # on record: only those channels
+        assert decide(sms_only, "sms", at, (), packs).allowed
+        assert not decide(sms_only, "voice_live", at, (), packs).allowed
+
+
+def test_bad_when_unknown_is_refused(tmp_path: Path) -> None:
+    rules = AUTHORISED.replace("status: policy", "when_unknown: maybe\n    status: policy")
+    text = pack_text("bad", ALL_DAY + rules)
+    path = write(tmp_path, "bad", text)
+    message = refused(tmp_path)
+    assert message.startswith(f"{path}:{line_of(text, '- id: authorised')}: "), message
+    assert "when_unknown: allow or deny (got 'maybe')" in message
