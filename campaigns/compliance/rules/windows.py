@@ -122,14 +122,14 @@ class WindowRule(CalendarRule):
                 earliest,
             )
         # Only the clock time depends on the instant within the stretch: the rest is written now.
-        shown = _shown(ranges)
+        shown_es, shown_en = _shown(ranges)
         note_es = f", sin iniciar en los últimos {margin // 60} min" if margin else ""
         note_en = f", no start in the last {margin // 60} min" if margin else ""
         if used is not None:
             note_es += f" (día festivo: horario del {_WEEKDAY_ES[used]})"
             note_en += f" (public holiday: {_WEEKDAY_EN[used]}'s hours)"
-        tail_es = f" en {tz.key}; horario permitido {shown}{note_es}"
-        tail_en = f" in {tz.key}; allowed {shown}{note_en}"
+        tail_es = f" en {tz.key}; se permite {shown_es}{note_es}"
+        tail_en = f" in {tz.key}; allowed {shown_en}{note_en}"
         offset = local.utcoffset()
         # Whole minutes east of UTC in `tz`, the same for every instant of the stretch (it ends
         # where the offset changes); None when a UTC clock cannot be shifted to the wall clock.
@@ -148,9 +148,13 @@ class WindowRule(CalendarRule):
 
 
 @lru_cache(maxsize=1024)
-def _shown(ranges: tuple[tuple[int, int], ...]) -> str:
-    """`((25200, 79200),)` → `07:00–22:00`."""
-    return ", ".join(f"{hhmm(start)}–{hhmm(end)}" for start, end in ranges)
+def _shown(ranges: tuple[tuple[int, int], ...]) -> tuple[str, str]:
+    """`((25200, 79260),)` → `de 07:00 a antes de las 22:01`, `from 07:00 to before 22:01`:
+    ranges are half-open, and a reader of "07:00–22:01" could take 22:01 as allowed."""
+    return (
+        ", ".join(f"de {hhmm(start)} a antes de las {hhmm(end)}" for start, end in ranges),
+        ", ".join(f"from {hhmm(start)} to before {hhmm(end)}" for start, end in ranges),
+    )
 
 
 CHUNK = 7 * 86_400  # seconds of UTC time per cached piece of a window's timeline
