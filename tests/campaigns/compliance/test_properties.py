@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -361,3 +362,82 @@ def test_opt_out_reason_does_not_depend_on_history_order() -> None:
     assert first.to_json() == second.to_json()
     assert [r.code for r in first.reasons] == [Code.OPTED_OUT]
     assert first.next_allowed_at is None
+
+
+# -- on_holiday: {use_day: …}: a holiday keeps that weekday's hours --------------------------
+
+# Different hours every weekday (Sunday closed), so that a holiday using the wrong day shows.
+_HOURS = {
+    "mon": ["07:00-12:00", "14:00-19:00"],
+    "tue": ["08:00-18:00"],
+    "wed": ["09:30-17:15"],
+    "thu": ["06:00-10:00"],
+    "fri": ["12:00-23:00"],
+    "sat": ["08:00-15:00"],
+}
+_BOGOTA = ZoneInfo("America/Bogota")
+_CO_HOLIDAYS = holidays.country_holidays("CO", years=(2026, 2027))
+
+
+@pytest.fixture(scope="module")
+def holiday_packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pack, ...]]:
+    """One pack per weekday a holiday may keep (`use_day`), with `_HOURS` in Bogotá."""
+    directory = tmp_path_factory.mktemp("holiday-packs")
+    days = ", ".join(f"{d}: {r!r}".replace("'", '"') for d, r in _HOURS.items())
+    for use_day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        pack_id = f"keeps-{use_day}"
+        (directory / f"{pack_id}.yaml").write_text(
+            "schema: recaudo.policy/v1\n"
+            f"id: {pack_id}\n"
+            'version: "1"\n'
+            "applies_when: {debtor_country: CO}\n"
+            "time:\n  zones: {use: [fixed], fixed: America/Bogota}\n  end_margin: PT0S\n"
+            "rules:\n"
+            f"  - {{id: hours, kind: window, channels: all, days: {{{days}}}, status: policy}}\n"
+            "  - {id: festivos, kind: holiday_block, calendar: {country: CO}, channels: all,\n"
+            f"     on_holiday: {{use_day: {use_day}}}, status: policy}}\n",
+            encoding="utf-8",
+        )
+    policies = load_policies(directory)
+    return {
+        d: policies.select([f"keeps-{d}"])
+        for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    }
+
+
+def _open_in_bogota(at: datetime, use_day: str) -> bool:
+    """The oracle: zoneinfo and `holidays` directly, from `_HOURS`."""
+    local = at.astimezone(_BOGOTA)
+    day = local.date()
+    name = use_day if day in _CO_HOLIDAYS else WEEKDAY_KEYS[day.weekday()]
+    seconds = local.hour * 3600 + local.minute * 60 + local.second
+    for text in _HOURS.get(name, []):
+        start, end = (int(x[:2]) * 3600 + int(x[3:]) * 60 for x in text.split("-"))
+        if start <= seconds < end:
+            return True
+    return False
+
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOLIDAY_DAYS = sorted(_CO_HOLIDAYS)
+
+
+@PROPERTY
+@given(
+    use_day=st.sampled_from(WEEKDAY_KEYS),
+    day=st.sampled_from(_HOLIDAY_DAYS) | st.dates(date(2026, 1, 1), date(2027, 12, 30)),
+    minute=st.integers(0, 24 * 60 - 1),
+)
+def test_holidays_keep_the_named_days_hours(
+    holiday_packs: dict[str, tuple[Pack, ...]], use_day: str, day: date, minute: int
+) -> None:
+    at = datetime.combine(day, time(minute // 60, minute % 60), _BOGOTA).astimezone(UTC)
+    contact = Contact(country="CO", zones=("America/Bogota",), role="debtor")
+    decision = decide(contact, "sms", at, (), holiday_packs[use_day])
+    assert decision.allowed == _open_in_bogota(at, use_day), decision.reasons
+    upcoming = decision.next_allowed_at
+    assert upcoming is not None  # some day within 30 days is open
+    assert _open_in_bogota(upcoming, use_day)
+    # The earliest: the minute before it (if not before `at`) is closed.
+    if upcoming > at:
+        assert not _open_in_bogota(upcoming - timedelta(minutes=1), use_day)
