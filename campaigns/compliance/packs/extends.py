@@ -82,25 +82,29 @@ def _holiday_hours(rules: dict[str, Rule], reader: PackReader, raw_rules: list[A
     """Give each window rule of the pack the holiday rule (`on_holiday: {use_day: …}`) whose
     holidays keep another weekday's hours in it. A window rule that such a holiday rule covers
     only in part would need two answers for one channel set: refused."""
-    keeps = [r for r in rules.values() if isinstance(r, HolidayRule) and r.use_day is not None]
+    keeps = [
+        (r, r.use_day)
+        for r in rules.values()
+        if isinstance(r, HolidayRule) and r.use_day is not None
+    ]
     for rule_id, rule in list(rules.items()):
         if not isinstance(rule, WindowRule):
             continue
-        wanted: HolidayRule | None = None
-        for holiday in keeps:
+        wanted: tuple[HolidayRule, int] | None = None
+        for holiday, day in keeps:
             if _covers(holiday.channels, rule.channels):
-                if wanted is not None and wanted.use_day != holiday.use_day:
+                if wanted is not None and wanted[1] != day:
                     raise _at(
                         reader,
                         raw_rules,
                         holiday.id,
                         (
-                            f"window {rule_id!r} would keep both {WEEKDAYS[wanted.use_day or 0]}'s "
-                            f"and {WEEKDAYS[holiday.use_day or 0]}'s hours on holidays; give one "
-                            "use_day for these channels"
+                            f"window {rule_id!r} would keep both {WEEKDAYS[wanted[1]]}'s and "
+                            f"{WEEKDAYS[day]}'s hours on holidays; give one use_day for these "
+                            "channels"
                         ),
                     )
-                wanted = holiday
+                wanted = (holiday, day)
             elif (
                 rule.channels is None
                 or holiday.channels is None
@@ -115,8 +119,9 @@ def _holiday_hours(rules: dict[str, Rule], reader: PackReader, raw_rules: list[A
                         "both rules the same channels, or split the window by channel"
                     ),
                 )
-        if rule.holiday is not wanted:
-            rules[rule_id] = replace(rule, holiday=wanted)
+        keeper = None if wanted is None else wanted[0]
+        if rule.holiday is not keeper:
+            rules[rule_id] = replace(rule, holiday=keeper)
 
 
 def _at(reader: PackReader, raw_rules: list[Any], rule_id: str, why: str) -> PolicyError:

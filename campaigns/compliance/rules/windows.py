@@ -52,12 +52,10 @@ class WindowRule(CalendarRule):
     def ranges_on(self, day: date) -> tuple[tuple[int, int], ...]:
         """The ranges of local date `day`: its weekday's, or on a holiday of `holiday` the
         ranges of the weekday that holiday rule names."""
-        holiday = self.holiday
-        if holiday is not None and holiday.use_day is not None and holiday.is_holiday(day):
-            return self.days[holiday.use_day]
-        return self.days[day.weekday()]
+        kept = self._kept_weekday(day)
+        return self.days[day.weekday() if kept is None else kept]
 
-    def _holiday_hours(self, day: date) -> int | None:
+    def _kept_weekday(self, day: date) -> int | None:
         """The weekday whose hours `day` keeps because it is a holiday, or None."""
         holiday = self.holiday
         if holiday is not None and holiday.use_day is not None and holiday.is_holiday(day):
@@ -101,8 +99,8 @@ class WindowRule(CalendarRule):
             return None
         tz = failing
         local = t.astimezone(tz)
-        used = self._holiday_hours(local.date())
-        ranges = self.days[local.weekday() if used is None else used]
+        used = self._kept_weekday(local.date())
+        ranges = self.ranges_on(local.date())
         if not ranges:
             if used is not None:
                 return Verdict(

@@ -652,3 +652,12 @@ def test_bad_when_unknown_is_refused(tmp_path: Path) -> None:
     message = refused(tmp_path)
     assert message.startswith(f"{path}:{line_of(text, '- id: authorised')}: "), message
     assert "when_unknown: allow or deny (got 'maybe')" in message
+
+
+def test_two_use_days_for_one_window_are_refused(tmp_path: Path) -> None:
+    second = _SUN.replace("id: feriados", "id: puentes").replace("use_day: sun", "use_day: sat")
+    text = pack_text("hol", WEEK_AND_SUNDAY + _SUN + second)
+    path = write(tmp_path, "hol", text)
+    message = refused(tmp_path)
+    assert message.startswith(f"{path}:{line_of(text, '- id: puentes')}: "), message
+    assert "window 'hours' would keep both sun's and sat's hours on holidays" in message
