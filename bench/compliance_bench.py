@@ -6,6 +6,7 @@ instants spread over a week, channels voice_prerecorded / voice_live / sms; pack
 contact as the product does. Only decide() is timed.
 
 Usage: python bench/compliance_bench.py [--decisions N] [--quick] [--instructions]
+       [--history-events 20] [--history-days 14]
 Target (issue 4): ≥ 100,000 decide() calls per second. Last line: one JSON object.
 
 `--instructions` counts machine instructions per decide() instead, under valgrind's callgrind
@@ -57,7 +58,11 @@ def _phone(rng: random.Random, country: str) -> tuple[str, str]:
             ), code.subdivision
 
 
-def population(size: int, seed: int) -> list[tuple[Contact, str, datetime, tuple[Event, ...]]]:
+def population(
+    size: int, seed: int, max_events: int = 20, days: int = 14
+) -> list[tuple[Contact, str, datetime, tuple[Event, ...]]]:
+    """`size` cases; each history holds 0–`max_events` events over the `days` before its
+    instant."""
     rng = random.Random(seed)
     start = datetime(2026, 11, 23, tzinfo=UTC)
     cases = []
@@ -86,7 +91,7 @@ def population(size: int, seed: int) -> list[tuple[Contact, str, datetime, tuple
         )
         at = start + timedelta(seconds=rng.randrange(7 * 86400))
         events = []
-        for _ in range(rng.randint(0, 20)):
+        for _ in range(rng.randint(0, max_events)):
             kind = rng.choice(
                 (EventKind.ATTEMPT,) * 6
                 + (EventKind.MESSAGE_SENT,) * 3
@@ -96,7 +101,7 @@ def population(size: int, seed: int) -> list[tuple[Contact, str, datetime, tuple
             events.append(
                 Event(
                     kind,
-                    at - timedelta(seconds=rng.randrange(14 * 86400)),
+                    at - timedelta(seconds=rng.randrange(days * 86400)),
                     channel,
                     contact.debt,
                     phone,
@@ -192,6 +197,12 @@ def main() -> int:
     parser.add_argument(
         "--instructions", action="store_true", help="count instructions per decide() (valgrind)"
     )
+    parser.add_argument(
+        "--history-events", type=int, default=20, help="at most this many events a history (20)"
+    )
+    parser.add_argument(
+        "--history-days", type=int, default=14, help="spread over this many days before (14)"
+    )
     parser.add_argument("--passes-under-valgrind", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.passes_under_valgrind:
@@ -204,7 +215,7 @@ def main() -> int:
         return 0
     total = 50_000 if args.quick else args.decisions
     policies = load_policies()
-    cases = population(5_000, seed=3)
+    cases = population(5_000, seed=3, max_events=args.history_events, days=args.history_days)
     selected = [
         policies.for_contact(c.country, c.subdivision, "financial", "third_party")
         for c, *_ in cases
@@ -229,6 +240,7 @@ def main() -> int:
         "seconds": round(seconds, 2),
         "decisions_per_s": round(rate),
         "allowed_share": round(allowed / total, 3),
+        "history": {"max_events": args.history_events, "days": args.history_days},
         "microseconds_per_decision": round(1e6 / rate, 1),
         # The machine's Python speed during the run (see _reference_ns): lower is faster.
         "reference_loop_ns": round(reference, 1),

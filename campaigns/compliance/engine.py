@@ -7,17 +7,19 @@ to the latest "earliest allowed" instant of the failing rules until every rule a
 What does not depend on the instant or the history is worked out once and reused
 (`campaigns.compliance.plan`): the rules per pack and channel, the candidate zones, the verdicts
 of the rules that ignore time, and the calendar rules' answers along a shared UTC timeline
-(`campaigns.compliance.timeline`). Per decision remain the contact's history — each history rule
-picks and sorts the events that can count once, then answers any instant by bisection
-(`HistoryRule.prober`) — and the reasons.
+(`campaigns.compliance.timeline`). Per decision remain the contact's history — put in time
+order once; each history rule looks only at the events within its reach of the instant, picks and
+sorts those that can count, then answers any instant by bisection (`HistoryRule.prober`) — and
+the reasons.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from campaigns.compliance.model import Code, Contact, Decision, Event, EventKind, Reason
 from campaigns.compliance.packs import Pack
@@ -31,6 +33,7 @@ HORIZON = timedelta(days=30)
 _VOICE = frozenset({"voice_live", "voice_prerecorded", "voicemail"})
 _MINUTE = timedelta(minutes=1)
 _PLACE = itemgetter(0)
+_AT = attrgetter("at")
 _OPT_OUT = EventKind.OPT_OUT
 # Decision and Reason built from a tuple of every field, in C: the NamedTuple's own __new__ is a
 # Python function, a noticeable share of a decision that makes one or two of them.
@@ -129,8 +132,17 @@ def decide(
                 opted, opted_since = _opt_out(contact, channel, history, at)
                 break
         more = []
-        for place, prepare in plan.history:
-            probe = prepare(contact, history)
+        slots = plan.history
+        if slots:
+            # In time order (stable: equal instants keep their order), so that each rule counts
+            # only the events within its reach of `at` — found by bisection.
+            times = list(map(_AT, history))
+            ordered = sorted(times)
+            if times != ordered:
+                history = tuple(sorted(history, key=_AT))
+            times = ordered
+        for place, prepare, reach in slots:
+            probe = prepare(contact, history, bisect_right(times, at - reach))
             if probe is not None:  # None: this rule cannot fail with this history
                 probes.append((place, probe))
                 verdict = probe(at)

@@ -159,9 +159,9 @@ class StaticJudge:
 Timed = tuple[str, Rule]  # pack id, rule
 
 
-#: A history rule of a plan: its place among the timed rules, and its prober for the channel
-#: and the pack's zones.
-HistorySlot = tuple[int, Prober]
+#: A history rule of a plan: its place among the timed rules, its prober for the channel and
+#: the pack's zones, and its reach (`HistoryRule.reach`).
+HistorySlot = tuple[int, Prober, timedelta]
 
 
 class Plan:
@@ -253,7 +253,7 @@ def _compile(
             if isinstance(rule, CalendarRule):
                 calendar.append((place, rule, zones, int(margin.total_seconds())))
             elif isinstance(rule, HistoryRule):
-                history.append((place, rule.prober(channel, zones)))
+                history.append((place, rule.prober(channel, zones), rule.reach()))
             else:
                 raise AssertionError(f"{type(rule).__name__} is not evaluated when deciding")
     # Plans that differ only in zone facts share their judge and, with the same zones, their

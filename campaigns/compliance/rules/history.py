@@ -1,8 +1,10 @@
 """Rules that count the audit trail: caps, cool-offs, channel locks and minimum gaps.
 
 A plan (`campaigns.compliance.plan`) asks each for a `Prober` once per channel and zones, with
-everything that depends on the rule alone worked out; per decision, the prober picks the events
-that can ever count (kind, channel, scope) and sorts their instants once, so that judging an
+everything that depends on the rule alone worked out; per decision, the prober gets the history in
+time order and the index of its first event that can still count at or after the decision's
+instant (`HistoryRule.reach`), picks the events that can count (kind, channel, scope) from there
+and sorts their instants once, so that judging an
 instant — the decision's own, then each candidate of the search for the next allowed one — is a
 bisection. A probe of None means the rule cannot fail with this history. Probes over sorted
 instants are the rule's judging function with the instants bound (`functools.partial`, built in
@@ -27,8 +29,9 @@ _verdict = partial(tuple.__new__, Verdict)
 
 __all__ = ["CapRule", "ChannelLockRule", "CooloffRule", "HistoryRule", "MinGapRule", "Prober"]
 
-#: A history rule ready for one channel and zones: the probe for a contact and its history.
-Prober = Callable[[Contact, tuple[Event, ...]], Probe | None]
+#: A history rule ready for one channel and zones: the probe for a contact and its history
+#: (in time order), given the index of the first event within the rule's reach of the instant.
+Prober = Callable[[Contact, tuple[Event, ...], int], Probe | None]
 
 _COUNTED_KINDS = {
     "attempts": frozenset({EventKind.ATTEMPT}),
@@ -66,6 +69,11 @@ class HistoryRule(Rule):
     @abstractmethod
     def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober: ...
 
+    @abstractmethod
+    def reach(self) -> timedelta:
+        """How long an event can matter: one at or before `at - reach()` changes no verdict at
+        `at` or later, so `decide()` leaves it out of what the prober counts."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CapRule(HistoryRule):
@@ -81,9 +89,9 @@ class CapRule(HistoryRule):
     line_types: frozenset[str] | None = None
     when_no_consent: bool = False
 
-    def _reach(self) -> timedelta:
-        """How far back an event can still count at any instant: the rolling length, or a local
-        day or week (plus the widest UTC offset change, for any candidate zone)."""
+    def reach(self) -> timedelta:
+        """The rolling length, or a local day or week (plus the widest UTC offset change, for
+        any candidate zone)."""
         if self.window_kind == "rolling":
             assert self.length is not None
             return self.length
@@ -101,7 +109,7 @@ class CapRule(HistoryRule):
         attempt = EventKind.ATTEMPT
         per_debt = "debt" in self.per
         per_phone = "phone" in self.per
-        reach = self._reach()
+        reach = self.reach()
         judge = self._rolling(reach) if self.window_kind == "rolling" else self._calendar(zones)
 
         def probe(
@@ -118,8 +126,8 @@ class CapRule(HistoryRule):
                 return None
             return judge(times, low, high, t)
 
-        def prepare(contact: Contact, history: tuple[Event, ...]) -> Probe | None:
-            if len(history) < limit:
+        def prepare(contact: Contact, everything: tuple[Event, ...], first: int) -> Probe | None:
+            if len(everything) - first < limit:
                 return None
             if line_types is not None and (contact.line_type or "unknown") not in line_types:
                 return None
@@ -127,6 +135,7 @@ class CapRule(HistoryRule):
                 return None
             debt = contact.debt if per_debt else None
             phone = contact.phone if per_phone else None
+            history = everything[first:] if first else everything
             # A loop, not a comprehension (no function object per call), and one loop per shape
             # of the filter: a condition that cannot fail costs as much per event as one that can.
             times: list[datetime] = []
@@ -157,7 +166,7 @@ class CapRule(HistoryRule):
                 return None
             active_from = None  # the cap counts from the first two-way contact on
             if after_two_way:
-                two_ways = [e.at for e in history if e.kind is two_way]
+                two_ways = [e.at for e in everything if e.kind is two_way]
                 if not two_ways:
                     return None
                 active_from = min(two_ways)
@@ -265,6 +274,14 @@ class CooloffRule(HistoryRule):
     length: timedelta | None = None
     days: int = 0
 
+    def reach(self) -> timedelta:
+        """The rolling length, or N local days from the trigger's own local day (which began up
+        to a day before it), plus the widest UTC offset change."""
+        if self.until_kind == "rolling":
+            assert self.length is not None
+            return self.length
+        return timedelta(days=self.days + 1, hours=3)
+
     def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
         trigger = self.trigger
         triggers = frozenset({trigger})  # `in` a set: no string comparison per event
@@ -275,14 +292,14 @@ class CooloffRule(HistoryRule):
         trigger_es = _TRIGGER_ES[trigger]
         trigger_en = trigger.replace("_", " ")
 
-        def prepare(contact: Contact, history: tuple[Event, ...]) -> Probe | None:
+        def prepare(contact: Contact, history: tuple[Event, ...], first: int) -> Probe | None:
             debt = contact.debt if per_debt else None
             phone = contact.phone if per_phone else None
             # (trigger instant, end of its cool-off, zone the end was reckoned in), in order
             ends: list[tuple[datetime, datetime, str | None]] = []
             for event in [
                 e
-                for e in history
+                for e in history[first:]
                 if e.kind in triggers
                 and (debt is None or e.debt is None or e.debt == debt)
                 and (phone is None or e.phone is None or e.phone == phone)
@@ -326,18 +343,21 @@ class ChannelLockRule(HistoryRule):
     per: frozenset[str]
     length: timedelta
 
+    def reach(self) -> timedelta:
+        return self.length
+
     def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
         triggers = frozenset({self.trigger})  # `in` a set: no string comparison per event
         per_debt = "debt" in self.per
         per_phone = "phone" in self.per
         length = self.length
 
-        def prepare(contact: Contact, history: tuple[Event, ...]) -> Probe | None:
+        def prepare(contact: Contact, history: tuple[Event, ...], first: int) -> Probe | None:
             debt = contact.debt if per_debt else None
             phone = contact.phone if per_phone else None
             locks = [
                 (e.at, e.at + length)
-                for e in history
+                for e in history[first:]
                 if e.kind in triggers
                 and e.channel is not None
                 and e.channel != channel
@@ -371,6 +391,10 @@ class MinGapRule(HistoryRule):
     per: frozenset[str]
     gap: timedelta
 
+    def reach(self) -> timedelta:
+        """An event `gap` or more before the instant leaves the gap kept, as if absent."""
+        return self.gap
+
     def prober(self, channel: str, zones: tuple[ZoneInfo, ...]) -> Prober:
         kinds = frozenset({EventKind.ATTEMPT, EventKind.MESSAGE_SENT})
         channels = self.channels
@@ -398,12 +422,12 @@ class MinGapRule(HistoryRule):
                 lambda _: _last_was(last.isoformat(), head_es, head_en),
             )
 
-        def prepare(contact: Contact, history: tuple[Event, ...]) -> Probe | None:
+        def prepare(contact: Contact, history: tuple[Event, ...], first: int) -> Probe | None:
             debt = contact.debt if per_debt else None
             phone = contact.phone if per_phone else None
             times = [
                 e.at
-                for e in history
+                for e in history[first:]
                 if e.kind in kinds
                 and (channels is None or e.channel in channels)
                 and (debt is None or e.debt is None or e.debt == debt)
