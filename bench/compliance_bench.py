@@ -33,7 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from campaigns import geography  # noqa: E402
-from campaigns.compliance import Contact, Event, EventKind, decide, load_policies  # noqa: E402
+from campaigns.compliance import (  # noqa: E402
+    Contact,
+    Event,
+    EventKind,
+    Pack,
+    decide,
+    load_policies,
+)
 from campaigns.compliance.inputs import zone_sources_for  # noqa: E402
 
 TARGET = 100_000
@@ -176,17 +183,30 @@ def _count_instructions(quick: bool) -> dict[str, object]:
     }
 
 
+Case = tuple[Contact, str, datetime, tuple[Event, ...], tuple[Pack, ...]]
+
+
+def _cases(size: int, max_events: int = 20, days: int = 14) -> list[Case]:
+    """The population with each contact's packs selected as the product does (not timed)."""
+    policies = load_policies()
+    return [
+        (
+            contact,
+            channel,
+            at,
+            history,
+            policies.for_contact(contact.country, contact.subdivision, "financial", "third_party"),
+        )
+        for contact, channel, at, history in population(size, 3, max_events, days)
+    ]
+
+
 def _passes(spec: str) -> None:
     """Under valgrind: warm up over `size` cases, then decide them `passes` more times."""
     passes, size = (int(x) for x in spec.split(","))
-    policies = load_policies()
-    cases = population(size, seed=3)
-    selected = [
-        policies.for_contact(c.country, c.subdivision, "financial", "third_party")
-        for c, *_ in cases
-    ]
+    cases = _cases(size)
     for _ in range(1 + passes):
-        for (contact, channel, at, history), packs in zip(cases, selected, strict=True):
+        for contact, channel, at, history, packs in cases:
             decide(contact, channel, at, history, packs)
 
 
@@ -214,20 +234,15 @@ def main() -> int:
         print(json.dumps(figures))
         return 0
     total = 50_000 if args.quick else args.decisions
-    policies = load_policies()
-    cases = population(5_000, seed=3, max_events=args.history_events, days=args.history_days)
-    selected = [
-        policies.for_contact(c.country, c.subdivision, "financial", "third_party")
-        for c, *_ in cases
-    ]
-    for (contact, channel, at, history), packs in zip(cases, selected, strict=True):  # warm caches
+    cases = _cases(5_000, args.history_events, args.history_days)
+    for contact, channel, at, history, packs in cases:  # warm the caches
         decide(contact, channel, at, history, packs)
     reference = _reference_ns()
     allowed = 0
     started = time.perf_counter()
     done = 0
     while done < total:
-        for (contact, channel, at, history), packs in zip(cases, selected, strict=True):
+        for contact, channel, at, history, packs in cases:
             allowed += decide(contact, channel, at, history, packs).allowed
             done += 1
             if done == total:
